@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.videogen import make_video
+
+
+@pytest.fixture(scope="session")
+def cut_video(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[float]]:
+    """A 12 s 320x240 30 fps H.264 + AAC mp4 with cuts at 3, 6 and 9 s."""
+    path = tmp_path_factory.mktemp("videos") / "cuts.mp4"
+    cuts = make_video(path, durations=(3.0, 3.0, 3.0, 3.0))
+    return path, cuts
+
+
+@pytest.fixture(scope="session")
+def real_videos() -> Path:
+    """Folder of real footage named by VIDSUM_TEST_VIDEOS; the test is skipped when unset."""
+    folder = os.environ.get("VIDSUM_TEST_VIDEOS")
+    if not folder or not Path(folder).is_dir():
+        pytest.skip("VIDSUM_TEST_VIDEOS is not set to a folder of real videos")
+    return Path(folder)

@@ -1,0 +1,75 @@
+"""Generate small test videos with KNOWN cut times (ffmpeg lavfi), with an optional sine tone.
+
+Used by the tests and by bench/. Each segment is a visually distinct lavfi source, so a cut
+between segments is a true shot boundary that KTS should recover.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Sequence
+
+# Distinct lavfi sources; {w}x{h}, {r} frame rate and {d} duration are filled in.
+SOURCES = [
+    "testsrc2=s={w}x{h}:r={r}:d={d}",
+    "color=c=0xB03020:s={w}x{h}:r={r}:d={d},noise=alls=30:allf=t",
+    "smptehdbars=s={w}x{h}:r={r}:d={d}",
+    "color=c=0x2050C0:s={w}x{h}:r={r}:d={d},drawgrid=w=32:h=32:t=4:c=white",
+    "mandelbrot=s={w}x{h}:r={r},trim=duration={d}",
+    "color=c=0x30A040:s={w}x{h}:r={r}:d={d},noise=alls=60:allf=t",
+    "rgbtestsrc=s={w}x{h}:r={r}:d={d}",
+    "color=c=0xE0D020:s={w}x{h}:r={r}:d={d},drawbox=x=20:y=20:w=60:h=60:c=black:t=fill",
+]
+
+
+def ffmpeg_exe() -> str:
+    exe = shutil.which("ffmpeg")
+    if exe:
+        return exe
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def make_video(
+    path: Path,
+    durations: Sequence[float] = (3.0, 3.0, 3.0, 3.0),
+    fps: float | str = 30,
+    size: tuple[int, int] = (320, 240),
+    audio: bool = True,
+    vcodec: str = "libx264",
+    acodec: str | None = None,
+    extra: Sequence[str] = (),
+) -> list[float]:
+    """Write a video whose segment i shows SOURCES[i % len] for durations[i] seconds.
+
+    Returns the cut times in seconds (the start of every segment after the first).
+    """
+    w, h = size
+    inputs: list[str] = []
+    for i, d in enumerate(durations):
+        src = SOURCES[i % len(SOURCES)].format(w=w, h=h, r=fps, d=d)
+        inputs += ["-f", "lavfi", "-i", src]
+    n = len(durations)
+    chain = "".join(f"[{i}:v]setsar=1,format=yuv420p[v{i}];" for i in range(n))
+    chain += "".join(f"[v{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0[v]"
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *inputs]
+    maps = ["-map", "[v]"]
+    if audio:
+        total = float(sum(durations))
+        cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={total}"]
+        maps += ["-map", f"{n}:a"]
+    cmd += ["-filter_complex", chain, *maps, "-c:v", vcodec]
+    if vcodec == "libx264":
+        cmd += ["-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    if audio:
+        cmd += ["-c:a", acodec or ("libvorbis" if str(path).endswith(".webm") else "aac")]
+    cmd += [*extra, str(path)]
+    subprocess.run(cmd, check=True)
+    cuts, t = [], 0.0
+    for d in durations[:-1]:
+        t += d
+        cuts.append(t)
+    return cuts

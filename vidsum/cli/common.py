@@ -1,0 +1,117 @@
+"""Shared CLI plumbing: error handling, Rich console, progress bars.
+
+Commands wrap their body in ``with guarded():`` so that a VidsumError becomes one red line and
+its exit code, Ctrl-C becomes exit 130, and VIDSUM_DEBUG=1 shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from typing import Iterator
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+console = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("VIDSUM_DEBUG", "") not in ("", "0")
+
+
+def setup_logging(quiet: bool = False, verbose: bool = False) -> None:
+    """Route library warnings to stderr through Rich (one line each)."""
+    from rich.logging import RichHandler
+
+    level = logging.DEBUG if (verbose or debug_enabled()) else (logging.ERROR if quiet else logging.WARNING)
+    root = logging.getLogger("vidsum")
+    root.handlers.clear()
+    handler = RichHandler(console=console, show_time=False, show_path=False, markup=False)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+def fail(message: str, code: int = 1) -> None:
+    console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def guarded() -> Iterator[None]:
+    """Turn library errors into one clear line and a non-zero exit code."""
+    from vidsum.errors import VidsumError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except VidsumError as exc:
+        if debug_enabled():
+            raise
+        fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        if debug_enabled():
+            raise
+        console.print("[bold red]interrupted:[/] stopped by Ctrl-C; no partial output was kept.")
+        raise typer.Exit(130)
+    except Exception as exc:  # a bug: still one line, unless debugging
+        if debug_enabled():
+            raise
+        fail(
+            f"internal error: {type(exc).__name__}: {exc}. Re-run with VIDSUM_DEBUG=1 for the "
+            "traceback and please report it."
+        )
+
+
+class RichProgress:
+    """A ``ProgressFn`` that draws one Rich task per stage name."""
+
+    def __init__(self, enabled: bool = True, unit: str = "") -> None:
+        self.enabled = enabled and sys.stderr.isatty() or (enabled and os.environ.get("VIDSUM_FORCE_PROGRESS") == "1")
+        self._tasks: dict[str, int] = {}
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+            disable=not self.enabled,
+        )
+
+    def __enter__(self) -> "RichProgress":
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(*exc)
+
+    def __call__(self, stage: str, done: float, total: float | None = None) -> None:
+        task = self._tasks.get(stage)
+        if task is None:
+            task = self._progress.add_task(stage, total=total, rate="")
+            self._tasks[stage] = task
+        rate = ""
+        t = self._progress.tasks[task]
+        if t.elapsed and done:
+            rate = f"{done / t.elapsed:.1f}/s"
+        self._progress.update(task, completed=done, total=total, rate=rate)
