@@ -32,15 +32,21 @@ app.add_typer(dataset.app, name="dataset")
 app.add_typer(weights.app, name="weights")
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from vidsum import __version__
 
         typer.echo(f"vidsum {__version__}")
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+    ),
+) -> None:
+    """Summarize videos; train and evaluate DMASum."""
 
 
 def main() -> None:
