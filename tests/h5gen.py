@@ -11,6 +11,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from vidsum.selection import budget_frames, select_shots, summary_from_selection
+
 STEP = 15  # frames between picks: 2 samples/s at 30 fps, as in the public datasets
 
 
@@ -50,16 +52,10 @@ def make_video_arrays(
     frame_gt = np.repeat(gt, STEP)[:n_frames]
     cps = _shots(n_frames, rng)
     user_scores = np.clip(frame_gt[None, :] * 4 + 1 + rng.normal(scale=0.7, size=(n_users, n_frames)), 1, 5)
-    user_summary = np.zeros((n_users, n_frames), dtype=np.float32)
-    budget = int(0.15 * n_frames)
-    for u in range(n_users):
-        shot_val = np.array([user_scores[u, a : b + 1].mean() for a, b in cps])
-        used = 0
-        for s in np.argsort(-shot_val):
-            a, b = cps[s]
-            if used + (b - a + 1) <= budget:
-                user_summary[u, a : b + 1] = 1
-                used += b - a + 1
+    # Each user's summary is their scores pushed through the 15 % shot knapsack, as TVSum's were.
+    user_summary = np.stack(
+        [summary_from_selection(select_shots(u, cps, budget_frames(n_frames)), cps, n_frames) for u in user_scores]
+    ).astype(np.float32)
     gtsummary = (user_summary.mean(0) >= 0.5).astype(np.float32)
     return {
         "features": features,
