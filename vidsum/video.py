@@ -1,0 +1,383 @@
+"""Probing and fps-aware streaming decode of video files (OpenCV, with ``ffmpeg -i`` for metadata).
+
+    path -> probe(path) -> VideoInfo
+    path -> iter_frames(path, sample_fps=2.0) -> (frame_index, (224, 224, 3) uint8 RGB), ...
+
+Decoding reads the file once, front to back: every frame is ``grab()``-ed (decoded, not
+converted) and only the sampled ones are ``retrieve()``-d, resized and converted to RGB. Seeking
+per sampled frame is ~9x slower (/work/shared/MEASUREMENTS.md), so it is never done. Memory is flat
+in the video's length. Frame indices count decoded frames in decode order, so variable-frame-rate
+files are sampled by frame order at their average rate (as the public datasets were).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vidsum.errors import InputError
+from vidsum.progress import ProgressFn, report
+
+if TYPE_CHECKING:
+    import cv2
+
+log = logging.getLogger(__name__)
+
+SAMPLE_FPS = 2.0  # frames per second kept for features (the public datasets: every 15th at 30 fps)
+FRAME_SIZE = (224, 224)  # (width, height) the backbone reads
+MAX_FPS = 1000.0  # frames per second; above this a container's rate is garbage, not video
+PROBE_TIMEOUT_S = 60.0  # seconds for `ffmpeg -i` to print the stream list
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoInfo:
+    """What a video file holds, as far as can be known before decoding it all.
+
+    ``n_frames`` is the container's count (or duration x fps when it has none) until the file has
+    been decoded; ``frames_counted`` says whether it was counted by decoding. ``width`` and
+    ``height`` are after rotation (as frames come out of ``iter_frames``); ``rotation`` is the
+    clockwise rotation in degrees the player applies (0, 90, 180, 270).
+    """
+
+    path: Path
+    fps: float  # average frames per second
+    n_frames: int
+    width: int
+    height: int
+    duration: float  # seconds of video (n_frames / fps)
+    rotation: int = 0
+    has_audio: bool = False
+    codec: str = ""
+    frames_counted: bool = False
+
+
+def ffmpeg_exe() -> str | None:
+    """The ffmpeg binary: the system one on PATH first, else imageio-ffmpeg's; None if neither."""
+    exe = shutil.which("ffmpeg")
+    if exe:
+        return exe
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except Exception:  # not installed, or no binary for this platform
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class _StreamList:
+    """The parts of ``ffmpeg -i`` output that OpenCV does not expose."""
+
+    video_codec: str | None
+    has_audio: bool
+    attached_pic_only: bool
+    rotation_ccw: float | None  # display-matrix rotation, degrees counter-clockwise
+    fps: float | None
+    duration: float | None
+    error: str | None
+
+
+def _ffmpeg_streams(path: Path) -> _StreamList | None:
+    """Parse ``ffmpeg -hide_banner -i path`` (there is no ffprobe here); None without ffmpeg."""
+    exe = ffmpeg_exe()
+    if exe is None:
+        return None
+    try:
+        # ffmpeg exits 1 ("At least one output file must be specified"); the listing is on stderr.
+        proc = subprocess.run(
+            [exe, "-hide_banner", "-nostdin", "-i", str(path)],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=PROBE_TIMEOUT_S,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.debug("ffmpeg -i %s failed: %s", path, exc)
+        return None
+    text = proc.stderr
+    video_codec, has_audio, pic_only, rot, fps = None, False, False, None, None
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = re.search(r"Stream #\d+:\d+.*?: (Video|Audio): (\w+)", line)
+        if not m:
+            continue
+        if m.group(1) == "Audio":
+            has_audio = True
+            continue
+        if "(attached pic)" in line:  # cover art of an audio file, not a video
+            pic_only = video_codec is None
+            continue
+        if video_codec is not None:
+            continue
+        video_codec, pic_only = m.group(2), False
+        fm = re.search(r"([\d.]+)(k?) fps", line) or re.search(r"([\d.]+)(k?) tbr", line)
+        if fm:
+            fps = float(fm.group(1)) * (1000.0 if fm.group(2) else 1.0)
+        # The display matrix appears in the stream's side data on the following lines.
+        for follow in lines[i + 1 : i + 12]:
+            if "Stream #" in follow:
+                break
+            rm = re.search(r"rotation of (-?[\d.]+) degrees", follow)
+            if rm:
+                rot = float(rm.group(1))
+                break
+    dm = re.search(r"Duration: (\d+):(\d+):([\d.]+)", text)
+    duration = int(dm.group(1)) * 3600 + int(dm.group(2)) * 60 + float(dm.group(3)) if dm else None
+    error = None
+    if "Stream #" not in text:
+        last = [ln.strip() for ln in lines if ln.strip() and "output file" not in ln]
+        error = last[-1] if last else "ffmpeg found no streams"
+        if "moov atom not found" in text:
+            error = "moov atom not found"
+    return _StreamList(video_codec, has_audio, pic_only, rot, fps, duration, error)
+
+
+def _open_capture(path: Path) -> "cv2.VideoCapture":
+    import cv2
+
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    return cap
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: no such file; check the path (relative paths start at {Path.cwd()})")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a video file; pass one video file")
+    try:
+        size = path.stat().st_size
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}); check its permissions") from exc
+    if size == 0:
+        raise InputError(f"{path}: is an empty file (0 bytes); re-copy or re-download the video")
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Check that ``path`` is a decodable video and describe it (no full decode).
+
+    Raises InputError naming the file, the cause and the fix for: a missing file, a directory, an
+    empty file, a file that is not a video (e.g. text named .mp4), an audio-only file, and a video
+    whose first frame cannot be decoded.
+    """
+    import cv2
+
+    path = Path(path)
+    _check_file(path)
+    streams = _ffmpeg_streams(path)
+    if streams is not None:
+        if streams.error is not None:
+            cause = streams.error
+            if "moov atom not found" in cause:
+                cause = "the mp4 index (moov atom) is missing: the file is truncated or still being written"
+            raise InputError(f"{path}: not a readable video ({cause}); check that the file is a complete video")
+        if streams.video_codec is None or streams.attached_pic_only:
+            what = "an audio-only file" if streams.has_audio else "a file without a video stream"
+            raise InputError(f"{path}: is {what}; vidsum needs a video track to summarize")
+
+    cap = _open_capture(path)
+    try:
+        if not cap.isOpened():
+            raise InputError(
+                f"{path}: OpenCV cannot open it as a video (unknown container or codec, or a damaged "
+                "file); convert it with `ffmpeg -i INPUT -c:v libx264 OUTPUT.mp4`"
+            )
+        if not cap.grab():
+            raise InputError(f"{path}: no frame could be decoded; the file is damaged or uses an unsupported codec")
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        if not (math.isfinite(fps) and 0.0 < fps <= MAX_FPS):
+            fps = streams.fps if streams is not None and streams.fps else 0.0
+        if not (math.isfinite(fps) and 0.0 < fps <= MAX_FPS):
+            raise InputError(f"{path}: the container gives no usable frame rate; remux it with ffmpeg (-r 30)")
+        n_frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        if n_frames <= 0 and streams is not None and streams.duration:
+            n_frames = max(1, round(streams.duration * fps))
+        n_frames = max(n_frames, 1)
+        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        # OpenCV reports the clockwise angle (like the legacy `rotate` tag) and auto-rotates
+        # frames, swapping width and height for 90/270 (tests/test_video.py checks both).
+        rotation = int(round(cap.get(cv2.CAP_PROP_ORIENTATION_META) or 0.0)) % 360
+        if rotation == 0 and streams is not None and streams.rotation_ccw:
+            rotation = int(round(-streams.rotation_ccw)) % 360
+        codec = streams.video_codec if streams is not None and streams.video_codec else _fourcc(cap)
+    finally:
+        cap.release()
+    return VideoInfo(
+        path=path,
+        fps=fps,
+        n_frames=n_frames,
+        width=width,
+        height=height,
+        duration=n_frames / fps,
+        rotation=rotation,
+        has_audio=bool(streams.has_audio) if streams is not None else False,
+        codec=codec,
+    )
+
+
+def _fourcc(cap: "cv2.VideoCapture") -> str:
+    import cv2
+
+    code = int(cap.get(cv2.CAP_PROP_FOURCC) or 0)
+    return "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4)).strip("\x00 ").lower()
+
+
+def _sample_step(fps: float, sample_fps: float) -> float:
+    if not (math.isfinite(sample_fps) and sample_fps > 0):
+        raise InputError(f"sample_fps must be a positive number of frames per second, got {sample_fps}")
+    if not (math.isfinite(fps) and fps > 0):
+        raise InputError(f"the video frame rate must be positive, got {fps}")
+    # Sampling at or above the source rate keeps every frame.
+    return max(1.0, fps / sample_fps)
+
+
+def _sample_index(k: int, step: float) -> int:
+    """Frame index of the k-th sample: round half up (k * step). At 30 fps/2: 0, 15, 30, ..."""
+    return int(math.floor(k * step + 0.5))
+
+
+def sample_indices(n_frames: int, fps: float, sample_fps: float = SAMPLE_FPS) -> np.ndarray:
+    """Indices of the frames kept when sampling ``sample_fps`` frames per second.
+
+    (n_steps,) int64, strictly increasing, starting at 0, every index < n_frames. The spacing is
+    fps / sample_fps frames, rounded per sample (23.976 fps -> 0, 12, 24, 36, 48, 60, 72, ...), so
+    sampling never drifts from real time. ``iter_frames`` keeps exactly these frames.
+    """
+    step = _sample_step(fps, sample_fps)
+    if n_frames <= 0:
+        return np.zeros(0, dtype=np.int64)
+    k = np.arange(int(math.ceil(n_frames / step)) + 1, dtype=np.float64)
+    idx = np.floor(k * step + 0.5).astype(np.int64)
+    return idx[idx < n_frames]
+
+
+def _resize_rgb(frame_bgr: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    """(H, W, 3) uint8 BGR -> (height, width, 3) uint8 RGB; area filter when shrinking."""
+    import cv2
+
+    if size is not None and (frame_bgr.shape[1], frame_bgr.shape[0]) != tuple(size):
+        shrink = size[0] < frame_bgr.shape[1] and size[1] < frame_bgr.shape[0]
+        # Resize before the colour conversion: converting 224x224 instead of a 4K frame.
+        frame_bgr = cv2.resize(frame_bgr, tuple(size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    return cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+
+
+class FrameStream(Iterator[tuple[int, np.ndarray]]):
+    """Iterator of (frame_index, frame) for the sampled frames; see ``iter_frames``.
+
+    After exhaustion: ``n_decoded`` frames were decoded in all, and ``truncated`` says the file
+    ended (or broke) clearly before the frame count its container declares.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        sample_fps: float = SAMPLE_FPS,
+        size: tuple[int, int] | None = FRAME_SIZE,
+        progress: ProgressFn | None = None,
+        info: VideoInfo | None = None,
+    ) -> None:
+        self.info = info if info is not None else probe(path)
+        self.path = Path(path)
+        self.size = size
+        self.progress = progress
+        self.n_decoded = 0
+        self.n_sampled = 0
+        self.truncated = False
+        self.done = False
+        self._step = _sample_step(self.info.fps, sample_fps)
+        self._next = 0  # index of the next frame to keep
+        self._cap: "cv2.VideoCapture | None" = None
+
+    def __iter__(self) -> "FrameStream":
+        return self
+
+    def __next__(self) -> tuple[int, np.ndarray]:
+        if self.done:
+            raise StopIteration
+        if self._cap is None:
+            self._cap = _open_capture(self.path)
+            if not self._cap.isOpened():
+                self.close()
+                raise InputError(f"{self.path}: OpenCV cannot open it as a video; it may have been moved or damaged")
+        cap = self._cap
+        while True:
+            if not cap.grab():
+                self._finish()
+                raise StopIteration
+            index = self.n_decoded
+            self.n_decoded += 1
+            if index != self._next:
+                continue
+            ok, frame = cap.retrieve()
+            if not ok or frame is None:
+                self._finish()
+                raise StopIteration
+            self.n_sampled += 1
+            self._next = _sample_index(self.n_sampled, self._step)
+            report(self.progress, "decode", self.n_decoded, self.info.n_frames)
+            return index, _resize_rgb(frame, self.size)
+
+    def _finish(self) -> None:
+        self.close()
+        expected = self.info.n_frames
+        # Container counts of webm/mkv are duration x fps estimates; half a second of slack.
+        slack = max(2, int(round(self.info.fps / 2)))
+        if self.n_decoded == 0:
+            raise InputError(f"{self.path}: no frame could be decoded; the file is damaged or uses an unsupported codec")
+        if self.n_decoded < expected - slack:
+            self.truncated = True
+            log.warning(
+                "%s: decoding stopped after %d of the %d frames the file declares (%.1f of %.1f s); "
+                "the file is truncated or damaged, only the decodable part is used",
+                self.path,
+                self.n_decoded,
+                expected,
+                self.n_decoded / self.info.fps,
+                expected / self.info.fps,
+            )
+        self.info = dataclasses.replace(
+            self.info, n_frames=self.n_decoded, duration=self.n_decoded / self.info.fps, frames_counted=True
+        )
+
+    def close(self) -> None:
+        """Release the decoder (also done at exhaustion); safe to call twice."""
+        self.done = True
+        cap = getattr(self, "_cap", None)  # absent when __init__ failed (probe raised)
+        if cap is not None:
+            cap.release()
+            self._cap = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def iter_frames(
+    path: str | Path,
+    sample_fps: float = SAMPLE_FPS,
+    size: tuple[int, int] | None = FRAME_SIZE,
+    progress: ProgressFn | None = None,
+    info: VideoInfo | None = None,
+) -> FrameStream:
+    """Stream the sampled frames of ``path`` in order, decoding the file once.
+
+    Yields (frame_index, frame): frame_index an int (the same indices as
+    ``sample_indices(n_frames, fps, sample_fps)``), frame an (height, width, 3) uint8 RGB array
+    resized to ``size`` = (width, height), or at source size (after rotation) when ``size`` is
+    None. A truncated or corrupt tail ends the stream at the last decodable frame with a logged
+    warning; the returned ``FrameStream`` then has ``truncated`` True, and ``info`` holds the
+    counted frame number. ``progress("decode", frames_decoded, n_frames)`` is called per sample.
+    Pass ``info`` from an earlier ``probe`` to skip probing again.
+    """
+    return FrameStream(path, sample_fps=sample_fps, size=size, progress=progress, info=info)
