@@ -8,6 +8,17 @@ import pytest
 from tests.videogen import make_video
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _offline_isolated_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Tests never download weights and never see the user's cache or $VIDSUM_MODEL."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VIDSUM_OFFLINE", "1")
+        mp.setenv("VIDSUM_CACHE", str(tmp_path_factory.mktemp("vidsum-cache")))
+        mp.delenv("VIDSUM_MODEL", raising=False)
+        mp.delenv("VIDSUM_DEBUG", raising=False)
+        yield
+
+
 @pytest.fixture(scope="session")
 def cut_video(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[float]]:
     """A 12 s 320x240 30 fps H.264 + AAC mp4 with cuts at 3, 6 and 9 s."""
