@@ -5,8 +5,6 @@ Public API (imported lazily so that `import vidsum` stays cheap):
     from vidsum import summarize, load_model, __version__
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 __version__ = "0.1.0"

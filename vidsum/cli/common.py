@@ -67,7 +67,7 @@ def guarded() -> Iterator[None]:
     except KeyboardInterrupt:
         if debug_enabled():
             raise
-        console.print("[bold red]interrupted:[/] stopped by Ctrl-C; no partial output was kept.")
+        console.print("[bold red]interrupted:[/] stopped by Ctrl-C; no half-written output file was left behind.")
         raise typer.Exit(130)
     except Exception as exc:  # a bug: still one line, unless debugging
         if debug_enabled():

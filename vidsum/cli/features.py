@@ -1,8 +1,92 @@
-"""`vidsum features` (placeholder until the pipeline lands)."""
+"""`vidsum features VIDEOS... -o features.h5`: batch feature extraction, resumable.
+
+Heavy libraries are imported inside the command so that `vidsum --help` stays fast.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import List, Optional
 
-def features_command() -> None:
-    """Extract features."""
-    raise SystemExit("not implemented yet")
+import typer
+
+from vidsum.cli.common import RichProgress, console, guarded, out, setup_logging
+
+
+def features_command(
+    videos: Optional[List[str]] = typer.Argument(
+        None, help="Video files, folders (searched recursively for video files) or globs ('clips/**/*.mp4').",
+        show_default=False,
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="HDF5 file to write (eccv16 schema, one group per video).", show_default=False),
+    list_file: Optional[Path] = typer.Option(
+        None, "--list", help="Text file with one video path per line (relative to the list file's folder).", show_default=False,
+    ),
+    workers: int = typer.Option(2, "--workers", "-j", help="Videos decoded in parallel, feeding one batched model."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Frames per model call (default: the extractor's).", show_default=False),
+    device: str = typer.Option("auto", "--device", help="auto (GPU when available), cpu or cuda."),
+    sample_fps: float = typer.Option(2.0, "--sample-fps", help="Frames per second sampled (the public datasets use 2)."),
+    backbone_weights: Optional[Path] = typer.Option(
+        None, "--backbone-weights", help="GoogLeNet ImageNet state dict. Default: the user cache (`vidsum weights download`), "
+        "else a weight-free colour/texture feature (with a warning).", show_default=False,
+    ),
+    decoder: str = typer.Option("thread", "--decoder", help="Run decoders as 'thread's (default, faster here) or 'process'es."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or closing summary; errors only."),
+) -> None:
+    """Extract features of many videos into one HDF5 file, for `vidsum dataset build` and `vidsum train`.
+
+    Re-running the same command skips the videos already done, also after a crash or kill.
+    Unreadable videos are skipped and listed at the end; the exit code is then 1.
+
+    Examples:
+
+      vidsum features videos/ -o features.h5
+
+      vidsum features --list tvsum.txt -o tvsum_features.h5 --workers 2 --device cuda
+    """
+    setup_logging(quiet=quiet)
+    with guarded():
+        from vidsum.batch import collect_videos, extract_batch
+        from vidsum.errors import UsageError
+
+        if batch_size is not None and batch_size < 1:
+            raise UsageError(f"--batch-size must be >= 1, got {batch_size}")
+        if sample_fps <= 0:
+            raise UsageError(f"--sample-fps must be > 0, got {sample_fps}")
+        if decoder not in ("thread", "process"):
+            raise UsageError(f"--decoder must be 'thread' or 'process', not {decoder!r}")
+        paths = collect_videos(videos or [], list_file)
+        if not paths:
+            raise UsageError("no videos found; pass video files, folders, globs or --list FILE")
+        with RichProgress(enabled=not quiet) as progress:
+            result = extract_batch(
+                paths,
+                output,
+                backbone_weights=backbone_weights,
+                device=device,
+                batch_size=batch_size,
+                sample_fps=sample_fps,
+                workers=workers,
+                executor=decoder,  # type: ignore[arg-type]
+                progress=progress,
+            )
+        if result.failed:
+            from rich.table import Table
+
+            table = Table(title=f"{len(result.failed)} video(s) skipped", title_style="bold red", show_lines=False)
+            table.add_column("video", overflow="fold")
+            table.add_column("reason", overflow="fold")
+            for path, reason in result.failed:
+                table.add_row(str(path), reason)
+            console.print(table)
+        if not quiet:
+            rate = result.sampled_frames / result.seconds if result.seconds > 0 else 0.0
+            written = result.output if result.output.exists() else "(nothing written)"
+            out.print(
+                f"[bold green]features:[/] {written}: {len(result.extracted)} extracted, "
+                f"{len(result.skipped)} already done, {len(result.failed)} failed "
+                f"({result.sampled_frames} frames in {result.seconds:.1f} s, {rate:.1f} frames/s)",
+                soft_wrap=True,
+            )
+        if result.failed:
+            raise typer.Exit(1)

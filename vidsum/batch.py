@@ -1,0 +1,615 @@
+"""Batch feature extraction for a collection of videos (`vidsum features`).
+
+Design (resumability, issue 4): every video is written completely to its own small HDF5 file in
+a hidden parts folder beside the output (``.NAME.h5.parts/STEM.h5``), through a temporary file
+and an atomic rename, so a part either exists whole or not at all. When the batch ends the parts
+are merged into a copy of the output, which then replaces the output in one rename, and the parts
+are removed. A kill at any moment (even kill -9) therefore leaves the previous output intact and
+readable, never a half-written group; re-running the same command skips every video that is
+already in the output or in a part, and finishes the merge.
+
+Throughput: ``workers`` decoders (threads or processes) stream sampled frames of several videos at
+once into a bounded queue; the calling thread batches them through the extractor, runs KTS and
+writes the part. OpenCV decodes outside the GIL, so threads are the default (see bench/).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import glob
+import json
+import logging
+import os
+import queue
+import shutil
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence
+
+import numpy as np
+
+from vidsum.errors import InputError, OutputError, UsageError, VidsumError
+from vidsum.io import atomic_path
+from vidsum.progress import ProgressFn, report
+
+if TYPE_CHECKING:
+    from vidsum.features import Extractor
+
+log = logging.getLogger(__name__)
+
+VIDEO_EXTENSIONS = frozenset(
+    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".mts",
+     ".m2ts", ".3gp", ".ogv", ".vob"}
+)
+SAMPLE_FPS = 2.0  # frames per second, as the public datasets (every 15th frame at 30 fps)
+QUEUE_CHUNKS_PER_WORKER = 4  # decoded chunks buffered per worker: bounds memory, keeps the model fed
+RUNTIME_KEYS = frozenset({"device", "batch_size", "dtype_runtime"})  # describe() keys that do not change features
+EXTRACTOR_ATTR = "extractor"  # root attribute: JSON description of the extractor (data.read_file_attrs)
+Executor = Literal["thread", "process"]
+
+
+@dataclasses.dataclass
+class BatchResult:
+    """What `extract_batch` did. ``failed`` lists (path, reason) of videos that were skipped."""
+
+    output: Path
+    extracted: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[str] = dataclasses.field(default_factory=list)
+    failed: list[tuple[Path, str]] = dataclasses.field(default_factory=list)
+    sampled_frames: int = 0
+    seconds: float = 0.0
+
+
+def parts_dir(output: str | os.PathLike[str]) -> Path:
+    """The hidden folder holding the completed per-video files of an unfinished batch."""
+    output = Path(output)
+    return output.parent / f".{output.name}.parts"
+
+
+def collect_videos(inputs: Sequence[str | os.PathLike[str]], list_file: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Expand files, folders (recursively, video extensions only), globs and a list file.
+
+    List-file lines are paths relative to the list file's folder; blank lines and lines starting
+    with '#' are ignored. Order is kept (folders and globs sorted); duplicates are dropped.
+    Paths that do not exist are kept, so that the batch reports them as failed videos.
+    """
+    raw: list[Path] = []
+    for item in inputs:
+        s = str(item)
+        p = Path(s)
+        if p.is_dir():
+            raw += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_EXTENSIONS)
+        elif p.exists() or not glob.has_magic(s):
+            raw.append(p)
+        else:
+            hits = sorted(glob.glob(s, recursive=True))
+            files = [Path(h) for h in hits if Path(h).is_file() and Path(h).suffix.lower() in VIDEO_EXTENSIONS]
+            if not files:
+                log.warning("%s: the pattern matches no video file", s)
+            raw += files
+    if list_file is not None:
+        lf = Path(list_file)
+        if not lf.is_file():
+            raise InputError(f"{lf}: list file not found; give a text file with one video path per line")
+        for line in lf.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                p = Path(line).expanduser()
+                raw.append(p if p.is_absolute() else lf.parent / p)
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for p in raw:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def video_key(path: Path) -> str:
+    """The group name of a video: its file stem (how TVSum/SumMe annotations name videos)."""
+    return path.stem
+
+
+def _check_unique(videos: Sequence[Path]) -> None:
+    by_key: dict[str, Path] = {}
+    for v in videos:
+        k = video_key(v)
+        if k in by_key:
+            raise UsageError(
+                f"{v} and {by_key[k]} have the same name {k!r}; groups and annotations are matched by "
+                "file name, so rename one of them or extract them into separate files"
+            )
+        by_key[k] = v
+
+
+def _describe(extractor: "Extractor", sample_fps: float) -> dict[str, Any]:
+    desc = dict(extractor.describe(sample_fps))
+    desc["sample_fps"] = float(sample_fps)
+    return desc
+
+
+def _same_extractor(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Same features? Runtime settings (device, batch size) do not change what is computed."""
+    a = {k: v for k, v in a.items() if k not in RUNTIME_KEYS}
+    b = {k: v for k, v in b.items() if k not in RUNTIME_KEYS}
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+
+def _groups_of(path: Path) -> tuple[set[str], dict[str, Any] | None]:
+    """(group names, extractor description) of a features file; raises OutputError if unreadable."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as h5:
+            groups = {k for k in h5.keys() if isinstance(h5[k], h5py.Group)}
+            raw = h5.attrs.get(EXTRACTOR_ATTR)
+    except OSError as exc:
+        raise OutputError(
+            f"{path}: exists but is not a readable HDF5 file ({exc}); move it away or choose another -o"
+        ) from None
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8")
+    return groups, (json.loads(raw) if raw else None)
+
+
+def _scan_parts(folder: Path, desc: dict[str, Any]) -> dict[str, Path]:
+    """Complete part files by group name; stale temporaries and foreign parts are removed."""
+    import h5py
+
+    parts: dict[str, Path] = {}
+    if not folder.is_dir():
+        return parts
+    for f in sorted(folder.iterdir()):
+        if f.name.startswith("."):  # a temporary of a killed run (atomic_path names them .STEM.*)
+            with contextlib.suppress(OSError):
+                f.unlink()
+            continue
+        if f.suffix != ".h5":
+            continue
+        try:
+            with h5py.File(f, "r") as h5:
+                raw = h5.attrs.get(EXTRACTOR_ATTR)
+                ok = f.stem in h5 and raw is not None
+                pdesc = json.loads(raw.decode() if isinstance(raw, bytes) else raw) if ok else None
+        except (OSError, ValueError):
+            ok, pdesc = False, None
+        if not ok or pdesc is None:
+            log.warning("%s: unreadable part of an earlier run; the video will be extracted again", f)
+            f.unlink()
+        elif not _same_extractor(pdesc, desc):
+            log.warning("%s: made with a different extractor; the video will be extracted again", f)
+            f.unlink()
+        else:
+            parts[f.stem] = f
+    return parts
+
+
+def merge_parts(output: Path, desc: dict[str, Any]) -> list[str]:
+    """Merge the parts folder into ``output`` atomically; return the group names added.
+
+    The output is copied, the parts appended to the copy, and the copy renamed over the output, so
+    ``output`` is never seen half-merged. Parts are deleted only after the rename.
+    """
+    import h5py
+
+    folder = parts_dir(output)
+    parts = _scan_parts(folder, desc)
+    if not parts:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+        return []
+    added: list[str] = []
+    with atomic_path(output) as tmp:
+        if output.exists():
+            shutil.copyfile(output, tmp)
+        with h5py.File(tmp, "a" if output.exists() else "w") as dst:
+            dst.attrs[EXTRACTOR_ATTR] = json.dumps(desc, sort_keys=True)
+            for key, part in parts.items():
+                if key in dst:
+                    continue
+                with h5py.File(part, "r") as src:
+                    src.copy(src[key], dst, name=key)
+                added.append(key)
+    for part in parts.values():
+        with contextlib.suppress(OSError):
+            part.unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+    return added
+
+
+# --- decoding workers -------------------------------------------------------------------------
+
+
+def _decode_one(
+    path: str, key: str, info: Any, sample_fps: float, size: tuple[int, int], chunk: int, put: Any, stop: Any
+) -> None:
+    """Stream one video as ("chunk", key, picks, frames) messages, then ("end", key, info).
+
+    picks: (k,) int64 frame indices; frames: (k, H, W, 3) uint8 RGB, k <= chunk. The final
+    ``info`` carries the frame count found by decoding (containers may declare more or fewer).
+    """
+    from vidsum.video import iter_frames
+
+    stream = iter_frames(path, sample_fps=sample_fps, size=size, info=info)
+    idx: list[int] = []
+    frames: list[np.ndarray] = []
+    try:
+        for i, frame in stream:
+            if stop.is_set():
+                return
+            idx.append(int(i))
+            frames.append(frame)
+            if len(frames) == chunk:
+                put(("chunk", key, np.asarray(idx, dtype=np.int64), np.stack(frames)))
+                idx, frames = [], []
+    finally:
+        stream.close()
+    if frames:
+        put(("chunk", key, np.asarray(idx, dtype=np.int64), np.stack(frames)))
+    put(("end", key, stream.info))
+
+
+def _worker_loop(tasks: Any, results: Any, stop: Any, sample_fps: float, size: tuple[int, int], chunk: int) -> None:
+    """Decode tasks (path, key) until a None task; errors become ("error", key, message)."""
+    parent = os.getppid()
+
+    def put(msg: tuple) -> None:
+        # A bounded queue: block while the model is busy, but give up if the parent died (kill -9).
+        while not stop.is_set():
+            try:
+                results.put(msg, timeout=1.0)
+                return
+            except queue.Full:
+                if os.getppid() != parent:
+                    stop.set()
+        raise _Stopped
+
+    while not stop.is_set():
+        try:
+            task = tasks.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return
+            continue
+        if task is None:
+            return
+        path, key, info = task
+        try:
+            _decode_one(path, key, info, sample_fps, size, chunk, put, stop)
+        except _Stopped:
+            return
+        except VidsumError as exc:
+            _try_put(results, ("error", key, str(exc)))
+        except Exception as exc:  # a decoder failure on one bad file must not stop the batch
+            _try_put(results, ("error", key, f"{type(exc).__name__}: {exc}"))
+
+
+def _process_main(tasks: Any, results: Any, stop: Any, sample_fps: float, size: tuple[int, int], chunk: int) -> None:
+    """Entry point of a decoder process: `_worker_loop` plus a watchdog for the parent's death.
+
+    A process that exits normally waits until its queued frames are flushed into the pipe; with
+    the parent killed (kill -9) nobody reads them any more, so the watchdog ends the process.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="vidsum-parent-watch", daemon=True).start()
+    _worker_loop(tasks, results, stop, sample_fps, size, chunk)
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _try_put(results: Any, msg: tuple) -> None:
+    with contextlib.suppress(Exception):
+        results.put(msg, timeout=5.0)
+
+
+class _Pool:
+    """``workers`` decoders (threads or spawned processes) sharing a task and a result queue."""
+
+    def __init__(self, executor: Executor, workers: int, sample_fps: float, size: tuple[int, int], chunk: int) -> None:
+        maxsize = max(2, QUEUE_CHUNKS_PER_WORKER * workers)
+        if executor == "process":
+            import multiprocessing as mp
+
+            # spawn, not fork: the parent holds torch threads that a fork would copy broken
+            ctx = mp.get_context("spawn")
+            self.tasks, self.results, self.stop = ctx.Queue(), ctx.Queue(maxsize), ctx.Event()
+            self.procs: list[Any] = [
+                ctx.Process(
+                    target=_process_main,
+                    args=(self.tasks, self.results, self.stop, sample_fps, size, chunk),
+                    daemon=True,
+                )
+                for _ in range(workers)
+            ]
+        else:
+            self.tasks, self.results, self.stop = queue.Queue(), queue.Queue(maxsize), threading.Event()
+            self.procs = [
+                threading.Thread(
+                    target=_worker_loop,
+                    args=(self.tasks, self.results, self.stop, sample_fps, size, chunk),
+                    daemon=True,
+                )
+                for _ in range(workers)
+            ]
+        self.workers = workers
+
+    def start(self, jobs: Iterable[tuple[str, str, Any]]) -> None:
+        for job in jobs:
+            self.tasks.put(job)
+        for _ in range(self.workers):
+            self.tasks.put(None)
+        for p in self.procs:
+            p.start()
+
+    def get(self) -> tuple:
+        while True:
+            try:
+                return self.results.get(timeout=1.0)
+            except queue.Empty:
+                if not any(p.is_alive() for p in self.procs):
+                    # every decoder exited (e.g. a process crashed inside a codec): no more messages
+                    try:
+                        return self.results.get(timeout=0.5)
+                    except queue.Empty:
+                        raise _Stopped from None
+
+    def close(self) -> None:
+        self.stop.set()
+        # drain so that blocked producers see the stop flag
+        with contextlib.suppress(Exception):
+            while True:
+                self.results.get_nowait()
+        for p in self.procs:
+            p.join(timeout=5.0)
+            if p.is_alive() and hasattr(p, "terminate"):
+                p.terminate()
+                p.join(timeout=2.0)
+
+
+# --- the batch ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Pending:
+    path: Path
+    info: Any
+    picks: list[np.ndarray] = dataclasses.field(default_factory=list)
+    feats: list[np.ndarray] = dataclasses.field(default_factory=list)
+    failed: bool = False
+
+
+def _expected_steps(info: Any, sample_fps: float) -> int:
+    try:
+        from vidsum.video import sample_indices
+
+        return int(len(sample_indices(info.n_frames, info.fps, sample_fps)))
+    except Exception:  # an estimate for the progress bar only
+        return max(1, int(round(float(info.duration) * sample_fps)))
+
+
+def _write_part(folder: Path, key: str, pending: _Pending, desc: dict[str, Any]) -> int:
+    """Segment one video and write its part file atomically; returns n_steps (frees the frames)."""
+    import h5py
+
+    from vidsum.data import write_video_group
+    from vidsum.segmentation import segment_shots
+    from vidsum.selection import budget_frames
+
+    info = pending.info
+    features = np.concatenate(pending.feats).astype(np.float32, copy=False)
+    picks = np.concatenate(pending.picks).astype(np.int64, copy=False)
+    pending.feats, pending.picks = [], []
+    n_frames = int(info.n_frames)
+    if picks.size and picks[-1] >= n_frames:
+        # the container's frame count was an underestimate; the decoded frames are the truth
+        n_frames = int(picks[-1]) + 1
+    # no shot longer than the 15 % summary budget, so a knapsack over these shots (the TVSum user
+    # summaries of `vidsum dataset build`, evaluation) can always fill the budget
+    cps = segment_shots(features, picks, n_frames, float(info.fps), budget_frames=max(1, budget_frames(n_frames)))
+    with atomic_path(folder / f"{key}.h5") as tmp:
+        with h5py.File(tmp, "w") as h5:
+            h5.attrs[EXTRACTOR_ATTR] = json.dumps(desc, sort_keys=True)
+            write_video_group(
+                h5,
+                key,
+                features=features,
+                picks=picks,
+                n_frames=n_frames,
+                change_points=cps,
+                video_name=key,
+                extra={
+                    "fps": float(info.fps),
+                    "duration": float(info.duration),
+                    "source_path": str(pending.path.resolve()),
+                },
+            )
+    return int(features.shape[0])
+
+
+def extract_batch(
+    videos: Sequence[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    *,
+    extractor: "Extractor | None" = None,
+    backbone_weights: str | os.PathLike[str] | None = None,
+    device: str = "auto",
+    batch_size: int | None = None,
+    sample_fps: float = SAMPLE_FPS,
+    workers: int = 1,
+    executor: Executor = "thread",
+    progress: ProgressFn | None = None,
+) -> BatchResult:
+    """Extract features of ``videos`` into ``output`` (eccv16 schema, one group per video stem).
+
+    Each group holds features (n_steps, dim) float32, picks (n_steps,) int64, n_frames,
+    n_steps, change_points (n_shots, 2) int64, n_frame_per_seg, fps, duration, video_name and
+    source_path; the root attribute "extractor" is the JSON extractor description. Videos already
+    in ``output`` (or finished by a killed run) are skipped. A video that cannot be read is listed
+    in ``result.failed`` and the batch goes on. Progress stages: "videos" and "frames" (sampled).
+    """
+    t0 = time.perf_counter()
+    output = Path(output)
+    paths = [Path(v) for v in videos]
+    if not paths:
+        raise InputError("no videos given; pass video files, folders, globs or --list FILE")
+    if workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {workers}")
+    if executor not in ("thread", "process"):
+        raise UsageError(f"executor must be 'thread' or 'process', not {executor!r}")
+    if not output.parent.is_dir():
+        raise OutputError(f"{output}: folder {output.parent} does not exist; create it first")
+    if output.is_dir():
+        raise OutputError(f"{output}: is a folder; -o takes the name of an .h5 file")
+    if any(p.exists() and p.resolve() == output.resolve() for p in paths):
+        raise OutputError(f"{output}: is also one of the input videos; choose another -o")
+    _check_unique(paths)
+
+    if extractor is None:
+        from vidsum.features import make_extractor
+
+        extractor = make_extractor(
+            backbone_weights=backbone_weights, device=device, batch_size=batch_size, sample_fps=sample_fps
+        )
+    desc = _describe(extractor, sample_fps)
+    done_keys: set[str] = set()
+    if output.exists():
+        done_keys, old = _groups_of(output)
+        if old is None:
+            raise OutputError(
+                f"{output}: exists but was not written by `vidsum features` (no extractor description); "
+                "choose another -o so that it is not modified"
+            )
+        if not _same_extractor(old, desc):
+            raise UsageError(
+                f"{output}: was made with a different extractor ({old.get('backbone')}, weights "
+                f"{str(old.get('weights_sha256'))[:12]}, {old.get('sample_fps')} fps) than this run "
+                f"({desc.get('backbone')}, weights {str(desc.get('weights_sha256'))[:12]}, "
+                f"{desc.get('sample_fps')} fps); features of one file must come from one extractor. "
+                "Use another -o or the same options as before"
+            )
+    folder = parts_dir(output)
+    folder.mkdir(exist_ok=True)
+    done_keys |= set(_scan_parts(folder, desc))
+
+    result = BatchResult(output=output)
+    todo: list[tuple[Path, str]] = []
+    for p in paths:
+        k = video_key(p)
+        if k in done_keys:
+            result.skipped.append(k)
+        else:
+            todo.append((p, k))
+    n_total = len(paths)
+    n_done = len(result.skipped)
+    report(progress, "videos", n_done, n_total)
+
+    from vidsum.video import probe
+
+    def check(p: Path) -> Any:
+        """VideoInfo, or the reason the video cannot be used (a str)."""
+        try:
+            if not p.is_file():
+                raise InputError(f"{p}: file not found")
+            return probe(p)
+        except VidsumError as exc:
+            return str(exc)
+        except Exception as exc:  # one odd file must not stop the batch
+            return f"{type(exc).__name__}: {exc}"
+
+    pending: dict[str, _Pending] = {}
+    expected = 0
+    # probing runs `ffmpeg -i` per file: a few in parallel so that thousands of files start quickly
+    with ThreadPoolExecutor(max_workers=max(2, workers), thread_name_prefix="vidsum-probe") as probes:
+        for (p, k), info in zip(todo, probes.map(check, [p for p, _ in todo])):
+            if isinstance(info, str):
+                result.failed.append((p, info))
+                log.info("skipping %s: %s", p, info)
+                continue
+            pending[k] = _Pending(p, info)
+            expected += _expected_steps(info, sample_fps)
+    n_done += len(result.failed)
+    report(progress, "videos", n_done, n_total)
+    report(progress, "frames", 0, expected)
+
+    if pending:
+        size = tuple(getattr(extractor, "input_size", (224, 224)))
+        chunk = int(batch_size or getattr(extractor, "batch_size", 16) or 16)
+        pool = _Pool(executor, min(workers, len(pending)), sample_fps, size, chunk)  # type: ignore[arg-type]
+        pool.start((str(v.path), k, v.info) for k, v in pending.items())
+        # KTS and the part write run in one background thread, so the model keeps working meanwhile
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidsum-write")
+        writing: dict[Future, str] = {}
+
+        def harvest(wait: bool) -> None:
+            nonlocal n_done
+            for fut in [f for f in writing if wait or f.done()]:
+                key = writing.pop(fut)
+                try:
+                    fut.result()
+                    result.extracted.append(key)
+                except VidsumError as exc:
+                    result.failed.append((pending[key].path, str(exc)))
+                n_done += 1
+                report(progress, "videos", n_done, n_total)
+
+        left = set(pending)
+        try:
+            while left:
+                harvest(wait=False)
+                try:
+                    msg = pool.get()
+                except _Stopped:
+                    for k in sorted(left):
+                        result.failed.append((pending[k].path, "the decoder process stopped unexpectedly"))
+                    n_done += len(left)
+                    left.clear()
+                    break
+                kind, key = msg[0], msg[1]
+                job = pending[key]
+                if kind == "chunk":
+                    if job.failed:
+                        continue
+                    try:
+                        job.feats.append(np.asarray(extractor.extract_frames(msg[3]), dtype=np.float32))
+                        job.picks.append(msg[2])
+                    except VidsumError as exc:
+                        job.failed = True
+                        result.failed.append((job.path, str(exc)))
+                    result.sampled_frames += len(msg[2])
+                    report(progress, "frames", result.sampled_frames, expected)
+                    continue
+                left.discard(key)
+                if kind == "end" and not job.failed and job.feats:
+                    job.info = msg[2]
+                    writing[writer.submit(_write_part, folder, key, job, desc)] = key
+                    continue
+                if kind == "error" and not job.failed:
+                    result.failed.append((job.path, msg[2]))
+                elif kind == "end" and not job.failed:
+                    result.failed.append((job.path, "no frame could be decoded"))
+                log.info("skipping %s: %s", job.path, result.failed[-1][1])
+                job.feats, job.picks = [], []
+                n_done += 1
+                report(progress, "videos", n_done, n_total)
+            harvest(wait=True)
+        finally:
+            pool.close()
+            writer.shutdown(wait=True, cancel_futures=True)
+
+    merge_parts(output, desc)
+    result.seconds = time.perf_counter() - t0
+    return result
