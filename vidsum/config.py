@@ -37,7 +37,7 @@ class ModelConfig:
     layers_sequential: int = 2  # stacked MoA layers after the BiLSTM
     lstm_hidden: int = 512  # per direction; BiLSTM output is 2 * lstm_hidden
     lstm_layers: int = 2
-    head_hidden: int = 1024  # two FC layers of this width, then sigmoid
+    head_hidden: int = 1024  # score head: FC -> head_hidden -> FC -> 1 -> sigmoid
     dropout: float = 0.1
     attention: Literal["moa", "softmax"] = "moa"
     channels: Literal["both", "visual", "sequential"] = "both"
@@ -54,3 +54,90 @@ class ModelConfig:
             raise UsageError("layer counts must be >= 0")
         if not 0.0 <= self.dropout < 1.0:
             raise UsageError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+STRATEGIES = ("meta", "plain", "batch-meta", "maml")
+SPLITS = ("non-overlapping", "random", "augmented", "transfer")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Options of ``vidsum train`` / ``vidsum.train.run_training`` (docs/training.md says why).
+
+    ``meta_lr`` is the Adam learning rate of every strategy (beta in Algorithm 1; the only lr of
+    ``plain``); ``inner_lr`` (alpha) and ``inner_steps`` (m) are the per-task SGD steps.
+    """
+
+    strategy: Literal["meta", "plain", "batch-meta", "maml"] = "meta"
+    split: Literal["non-overlapping", "random", "augmented", "transfer"] = "non-overlapping"
+    folds: int = 5  # k of k-fold; number of 80/20 draws for split=random
+    epochs: int = 40
+    inner_steps: int = 5  # m: paper 5 on TVSum, 3 on SumMe
+    inner_lr: float = 3e-5  # alpha: the paper value (it barely matters under Adam; docs/training.md)
+    meta_lr: float = 3e-4  # beta (paper 6e-5 trains ~10x slower; docs/training.md)
+    task_videos: int = 3  # videos per task for batch-meta and maml
+    val_fraction: float = 0.15  # of each training fold, held out to pick the epoch
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise UsageError(f"strategy must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}")
+        if self.split not in SPLITS:
+            raise UsageError(f"split must be one of {', '.join(SPLITS)}, not {self.split!r}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise UsageError(f"device must be 'auto', 'cpu' or 'cuda', not {self.device!r}")
+        for name in ("folds", "epochs", "inner_steps", "task_videos"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.split == "non-overlapping" and self.folds < 2:
+            raise UsageError(f"non-overlapping k-fold needs folds >= 2, got {self.folds}")
+        if not (self.inner_lr > 0 and self.meta_lr > 0):
+            raise UsageError(f"learning rates must be > 0, got inner {self.inner_lr}, meta {self.meta_lr}")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise UsageError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+
+
+DEFAULT_BUDGET = 0.15  # fraction of the duration: the public benchmarks' summary length
+
+
+@dataclasses.dataclass(frozen=True)
+class SummarizeConfig:
+    """Options of ``vidsum summarize`` / ``vidsum.pipeline.summarize``.
+
+    ``length_s`` (seconds), when set, wins over ``budget`` (fraction of the input duration).
+    ``output`` None means ``<input stem>.summary.mp4`` beside the input; ``json_path`` None means
+    the clip path with a ``.json`` suffix.
+    """
+
+    output: str | None = None
+    budget: float = DEFAULT_BUDGET
+    length_s: float | None = None
+    sample_fps: float = 2.0  # frames per second sampled for features (public datasets: 2)
+    model: str | None = None  # DMASum checkpoint; None: $VIDSUM_MODEL > weights/ > user cache > fallback
+    backbone_weights: str | None = None  # GoogLeNet state dict; None: user cache, else fallback feature
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    batch_size: int | None = None  # frames per forward pass; None: the extractor's default
+    fast: bool = False  # stream-copy cuts at keyframes (not frame-accurate)
+    json_path: str | None = None
+    plot_path: str | None = None
+    overwrite: bool = False
+    strict: bool = False  # any fallback (features or scorer) is an error
+    min_shot_s: float = 1.0  # shots shorter than this are merged into a neighbour (watchability)
+    max_shot_s: float = 30.0  # longer shots are split by KTS (bounded DP; never one giant shot)
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.budget <= 1.0:
+            raise UsageError(f"budget must be a fraction in (0, 1], e.g. 0.15, got {self.budget}")
+        if self.length_s is not None and self.length_s <= 0:
+            raise UsageError(f"length must be positive, got {self.length_s} s")
+        if not self.sample_fps > 0:
+            raise UsageError(f"sample_fps must be > 0, got {self.sample_fps}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise UsageError(f"device must be 'auto', 'cpu' or 'cuda', not {self.device!r}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise UsageError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.min_shot_s < 0 or self.max_shot_s <= self.min_shot_s:
+            raise UsageError(
+                f"need 0 <= min_shot_s < max_shot_s, got {self.min_shot_s} and {self.max_shot_s}"
+            )
