@@ -254,6 +254,7 @@ def test_no_weights_falls_back_with_warning(cache: Path, monkeypatch: pytest.Mon
 
 
 def test_unreachable_download_error_names_url(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VIDSUM_OFFLINE", raising=False)
     entry = weights.REGISTRY["googlenet-imagenet"]
     monkeypatch.setitem(
         weights.REGISTRY, "googlenet-imagenet", weights.WeightFile(entry.name, "http://127.0.0.1:9/googlenet-x.pth", entry.sha256, None, "")
