@@ -6,10 +6,11 @@ between segments is a true shot boundary that KTS should recover.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Sequence
+
+from vidsum.render import ffmpeg_path as ffmpeg_exe
 
 # Distinct lavfi sources; {w}x{h}, {r} frame rate and {d} duration are filled in.
 SOURCES = [
@@ -22,15 +23,6 @@ SOURCES = [
     "rgbtestsrc=s={w}x{h}:r={r}:d={d}",
     "color=c=0xE0D020:s={w}x{h}:r={r}:d={d},drawbox=x=20:y=20:w=60:h=60:c=black:t=fill",
 ]
-
-
-def ffmpeg_exe() -> str:
-    exe = shutil.which("ffmpeg")
-    if exe:
-        return exe
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def make_video(

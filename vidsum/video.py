@@ -16,7 +16,6 @@ import dataclasses
 import logging
 import math
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from collections.abc import Iterator
@@ -61,15 +60,14 @@ class VideoInfo:
 
 
 def ffmpeg_exe() -> str | None:
-    """The ffmpeg binary: the system one on PATH first, else imageio-ffmpeg's; None if neither."""
-    exe = shutil.which("ffmpeg")
-    if exe:
-        return exe
-    try:
-        import imageio_ffmpeg
+    """The ffmpeg binary (see ``render.ffmpeg_path``), or None when there is none: probing then
+    relies on OpenCV alone."""
+    from vidsum.errors import ToolError
+    from vidsum.render import ffmpeg_path
 
-        return str(imageio_ffmpeg.get_ffmpeg_exe())
-    except Exception:  # not installed, or no binary for this platform
+    try:
+        return ffmpeg_path()
+    except ToolError:
         return None
 
 

@@ -1,8 +1,102 @@
-"""`vidsum summarize` (placeholder until the pipeline lands)."""
+"""`vidsum summarize INPUT -o OUT.mp4`: one video in, a summary clip + JSON (+ plot) out.
+
+Heavy libraries are imported inside the command so that `vidsum --help` stays fast.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
 
-def summarize_command() -> None:
-    """Summarize a video into a short clip."""
-    raise SystemExit("not implemented yet")
+import typer
+
+from vidsum.cli.common import RichProgress, console, guarded, out, setup_logging
+
+
+def _fmt_s(seconds: float) -> str:
+    m, s = divmod(seconds, 60.0)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
+
+
+def summarize_command(
+    input: Path = typer.Argument(..., help="The video to summarize (mp4, mkv, webm, avi, mov, ...).", show_default=False),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Summary clip to write (.mp4/.mkv/.mov: H.264 + AAC; .webm: VP9 + Opus). Default: INPUT.summary.mp4 beside the input.",
+        show_default=False,
+    ),
+    budget: Optional[float] = typer.Option(
+        None, "--budget", "-b", help="Summary length as a fraction of the input duration (default 0.15 = 15 %).",
+        show_default=False,
+    ),
+    length: Optional[str] = typer.Option(
+        None, "--length", "-l", help="Summary length as a duration instead of --budget: 90s, 1m30s, 2m or 1:30.",
+        show_default=False,
+    ),
+    sample_fps: float = typer.Option(2.0, "--sample-fps", help="Frames per second sampled for features (the public datasets use 2)."),
+    model: Optional[Path] = typer.Option(
+        None, "--model", "-m", help="DMASum checkpoint (.pt). Default: $VIDSUM_MODEL, then weights/, then the user cache, "
+        "else the training-free scorer (with a warning).", show_default=False,
+    ),
+    backbone_weights: Optional[Path] = typer.Option(
+        None, "--backbone-weights", help="GoogLeNet ImageNet state dict. Default: the user cache (`vidsum weights download`), "
+        "else a weight-free colour/texture feature (with a warning).", show_default=False,
+    ),
+    device: str = typer.Option("auto", "--device", help="auto (GPU when available), cpu or cuda."),
+    fast: bool = typer.Option(False, "--fast", help="Cut by stream copy at keyframes: much faster, but cuts may start up to a few seconds early."),
+    json_path: Optional[Path] = typer.Option(
+        None, "--json", help="Where to write the JSON report. Default: the clip path with .json.", show_default=False,
+    ),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Also draw scores, shots and the selection to this PNG.", show_default=False),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files (refused otherwise)."),
+    strict: bool = typer.Option(False, "--strict", help="Fail instead of falling back to the weight-free feature or the training-free scorer."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or closing summary; errors only."),
+) -> None:
+    """Summarize a video into a short clip with sound, plus a JSON report (and an optional plot).
+
+    Examples:
+
+      vidsum summarize talk.mp4 -o talk_summary.mp4
+
+      vidsum summarize match.mkv -o highlights.mp4 --length 2m --plot highlights.png
+    """
+    setup_logging(quiet=quiet)
+    with guarded():
+        from vidsum.config import SummarizeConfig
+        from vidsum.errors import UsageError
+
+        if budget is not None and length is not None:
+            raise UsageError("give either --budget (a fraction) or --length (a duration), not both")
+        from vidsum.pipeline import parse_length, summarize
+
+        length_s = parse_length(length) if length is not None else None
+        kwargs = dict(
+            output=str(output) if output else None,
+            length_s=length_s,
+            sample_fps=sample_fps,
+            model=str(model) if model else None,
+            backbone_weights=str(backbone_weights) if backbone_weights else None,
+            device=device,  # validated by SummarizeConfig
+            fast=fast,
+            json_path=str(json_path) if json_path else None,
+            plot_path=str(plot) if plot else None,
+            overwrite=overwrite,
+            strict=strict,
+        )
+        if budget is not None:
+            kwargs["budget"] = budget
+        cfg = SummarizeConfig(**kwargs)  # type: ignore[arg-type]
+        with RichProgress(enabled=not quiet) as progress:
+            result = summarize(input, cfg, progress=progress)
+        if quiet:
+            return
+        out.print(
+            f"[bold green]summary:[/] {_fmt_s(result.input_duration_s)} -> {_fmt_s(result.summary_duration_s)} "
+            f"({result.n_selected} of {len(result.shots)} shots, budget {_fmt_s(result.budget_s)})"
+        )
+        out.print(f"  clip  {result.output}" + ("" if result.has_audio else "  (no audio)"))
+        out.print(f"  json  {result.json_path}")
+        if result.plot_path:
+            out.print(f"  plot  {result.plot_path}")
+        if result.warnings:
+            console.print(f"[yellow]{len(result.warnings)} warning(s); the JSON lists them[/]")

@@ -1,0 +1,491 @@
+"""`summarize(path, cfg) -> Summary`: one video file in, a summary clip + JSON (+ plot) out.
+
+Wires the stages together and owns no UI:
+
+    probe -> features (n_steps, dim) -> KTS shots (n_shots, 2) -> step scores (n_steps,)
+          -> frame/shot scores -> knapsack selection -> render (clip) -> report (JSON, PNG)
+
+Everything that can be checked cheaply (input file, output paths, checkpoint, extractor) is
+checked before the slow work starts, and every output is written to a temporary file beside its
+destination and renamed only when all of them are complete, so an error or Ctrl-C leaves no
+partial or clobbered file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import math
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from vidsum.config import SummarizeConfig
+from vidsum.errors import CheckpointError, InputError, OutputError, UsageError, WeightsError
+from vidsum.io import atomic_path, write_json
+from vidsum.progress import ProgressFn
+
+log = logging.getLogger(__name__)
+
+MIN_DURATION_S = 1.0  # seconds: shorter inputs have nothing to summarize
+MIN_FRAMES = 2  # a single still frame is not a video
+SHOTS_PER_BUDGET = 3  # no shot longer than budget / 3, when the minimum shot length allows
+SCORER_FALLBACK = "training-free (representativeness + diversity, vidsum.unsupervised)"
+MODEL_ENV = "VIDSUM_MODEL"  # checkpoint path override, below --model
+CHECKPOINT_NAMES = ("dmasum-tvsum.pt", "dmasum-summe.pt")  # in weights/ or the cache, first found wins (weights/README.md)
+
+_LENGTH_RE = re.compile(r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """What ``summarize`` wrote and chose.
+
+    ``shots`` is (n_shots, 2) int64 inclusive frame ranges; ``selected`` (n_shots,) bool;
+    ``segments`` the rendered [(start_s, end_s)] time ranges (adjacent selected shots joined).
+    """
+
+    input: Path
+    output: Path
+    json_path: Path
+    plot_path: Path | None
+    input_duration_s: float
+    summary_duration_s: float
+    budget_s: float
+    n_frames: int
+    fps: float
+    shots: np.ndarray
+    selected: np.ndarray
+    segments: list[tuple[float, float]]
+    step_scores: np.ndarray
+    has_audio: bool
+    model: str | None  # checkpoint path, None for the training-free scorer
+    extractor: dict[str, Any]
+    warnings: list[str]
+    timings: dict[str, float]
+
+    @property
+    def n_selected(self) -> int:
+        return int(self.selected.sum())
+
+
+def parse_length(text: str) -> float:
+    """Parse a summary length: "90s", "90", "1m30s", "2m", "1h5m", "1:30" or "1:02:03" -> seconds."""
+    raw = text.strip().lower().replace(" ", "")
+    seconds: float | None = None
+    if ":" in raw:
+        parts = raw.split(":")
+        if 2 <= len(parts) <= 3 and all(re.fullmatch(r"\d+(\.\d+)?", p) for p in parts):
+            seconds = 0.0
+            for p in parts:
+                seconds = seconds * 60 + float(p)
+    else:
+        m = _LENGTH_RE.match(raw)
+        if raw and m and any(m.group(k) for k in "hms"):
+            seconds = sum(float(m.group(k) or 0) * f for k, f in (("h", 3600), ("m", 60), ("s", 1)))
+    if seconds is None:
+        raise UsageError(f"cannot read the length {text!r}; write it like 90s, 1m30s, 2m or 1:30")
+    if seconds <= 0:
+        raise UsageError(f"the summary length must be positive, got {text!r}")
+    return seconds
+
+
+def default_output(path: Path) -> Path:
+    """``talk.mkv`` -> ``talk.summary.mp4`` beside it."""
+    return path.with_name(f"{path.stem}.summary.mp4")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def check_input(path: Path) -> None:
+    """Cheap checks that need no decoder: exists, is a file, is not empty, is readable."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file; check the path (relative paths start at {Path.cwd()})")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a video file; pass one video file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty (0 bytes); the copy or download is incomplete")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: cannot be read (permission denied); fix its permissions")
+
+
+def check_output(path: Path, role: str, src: Path, overwrite: bool, taken: list[Path]) -> None:
+    """Refuse an output that cannot be written or would destroy something. Writes nothing."""
+    folder = path.parent
+    if _same_file(path, src):
+        raise OutputError(f"{path}: the {role} path is the input video; choose another name (e.g. {default_output(src).name})")
+    for other in taken:
+        if _same_file(path, other):
+            raise OutputError(f"{path}: used for two outputs; give the {role} its own path")
+    if not folder.exists():
+        raise OutputError(f"{path}: the folder {folder} does not exist; create it first (mkdir -p {folder})")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: {folder} is not a folder; choose an output inside a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: the folder {folder} is not writable; choose another folder or fix its permissions")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a directory; the {role} must be a file path")
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path}: already exists; pass --overwrite to replace it, or choose another name")
+
+
+def resolve_model(model: str | None) -> tuple[Path | None, str]:
+    """Pick the DMASum checkpoint: explicit > $VIDSUM_MODEL > project weights/ > user cache > None.
+
+    Returns (path or None, where it came from). An explicit path or $VIDSUM_MODEL that does not
+    exist is an error, not a silent fallback.
+    """
+    if model:
+        p = Path(model).expanduser()
+        if not p.is_file():
+            raise CheckpointError(f"{p}: --model names no checkpoint file; check the path or drop --model")
+        return p, "--model"
+    env = os.environ.get(MODEL_ENV, "").strip()
+    if env:
+        p = Path(env).expanduser()
+        if not p.is_file():
+            raise CheckpointError(f"{p}: ${MODEL_ENV} names no checkpoint file; fix or unset ${MODEL_ENV}")
+        return p, f"${MODEL_ENV}"
+    from vidsum.weights import cache_dir, project_dir
+
+    for folder, where in ((project_dir(), "project weights/"), (cache_dir(), "user cache")):
+        for name in CHECKPOINT_NAMES:
+            if (folder / name).is_file():
+                return folder / name, where
+    return None, "training-free scorer"
+
+
+def resolve_device(device: str) -> str:
+    """"auto" -> "cuda" when a GPU is visible, else "cpu"; "cuda" without a GPU is an error."""
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA GPU is visible to torch; use --device cpu or auto")
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def compare_extractors(ckpt: dict[str, Any] | None, used: dict[str, Any], model_path: Path) -> str | None:
+    """Check the checkpoint's recorded feature extractor against the one in use.
+
+    A different feature size is a CheckpointError (the model cannot read these features); a
+    different or unrecorded extractor is returned as a warning (scores may be meaningless).
+    """
+    dim = used.get("dim")
+    if not ckpt:
+        return (
+            f"{model_path}: the checkpoint does not record its feature extractor (a model trained on "
+            "the public datasets' precomputed features, say); scores may not match these features"
+        )
+    if ckpt.get("dim") is not None and dim is not None and int(ckpt["dim"]) != int(dim):
+        raise CheckpointError(
+            f"{model_path}: the model expects {ckpt['dim']}-d features but the extractor in use gives "
+            f"{dim}-d ({_name(used)}); pass the backbone weights it was trained with "
+            "(--backbone-weights) or a checkpoint trained on these features"
+        )
+    ignore = {"device", "batch_size", "dtype_runtime"}
+    diff = sorted(k for k in set(ckpt) | set(used) if k not in ignore and ckpt.get(k) != used.get(k))
+    if diff:
+        return (
+            f"{model_path}: trained on features from {_name(ckpt)} but "
+            f"{_name(used)} is in use (differs in {', '.join(diff)}); "
+            "the scores may be poor"
+        )
+    return None
+
+
+def merge_short_shots(shots: np.ndarray, min_frames: int, max_frames: int) -> np.ndarray:
+    """Merge shots shorter than ``min_frames`` into their shorter neighbour.
+
+    A merge is skipped when it would make a shot longer than ``max_frames`` (the selection then
+    drops the short shot if it stands alone). (n, 2) int64 inclusive -> (m, 2) int64, m <= n.
+    """
+    bounds = [list(map(int, s)) for s in shots]
+    changed = True
+    while changed and len(bounds) > 1:
+        changed = False
+        lengths = [b - a + 1 for a, b in bounds]
+        order = np.argsort(lengths, kind="stable")
+        for i in map(int, order):
+            if lengths[i] >= min_frames:
+                break
+            cands = [j for j in (i - 1, i + 1) if 0 <= j < len(bounds)]
+            cands = [j for j in cands if lengths[i] + lengths[j] <= max_frames]
+            if not cands:
+                continue
+            j = min(cands, key=lambda k: lengths[k])
+            a, b = min(i, j), max(i, j)
+            bounds[a] = [bounds[a][0], bounds[b][1]]
+            del bounds[b]
+            changed = True
+            break
+    return np.asarray(bounds, dtype=np.int64).reshape(-1, 2)
+
+
+def drop_isolated_short(shots: np.ndarray, selected: np.ndarray, min_frames: int) -> np.ndarray:
+    """Unselect selected shots shorter than ``min_frames`` that no selected neighbour joins.
+
+    A flash of a few frames between two unrelated shots is unwatchable; joined to an adjacent
+    selected shot it plays as part of a longer segment and is kept. Never empties the summary.
+    (n, 2) int64, (n,) bool -> (n,) bool.
+    """
+    keep = selected.copy()
+    lengths = shots[:, 1] - shots[:, 0] + 1
+    for i in np.flatnonzero(selected):
+        joined = (i > 0 and selected[i - 1]) or (i + 1 < len(selected) and selected[i + 1])
+        if lengths[i] < min_frames and not joined:
+            keep[i] = False
+    return keep if keep.any() else selected
+
+
+def shots_to_segments(shots: np.ndarray, selected: np.ndarray, fps: float) -> list[tuple[float, float]]:
+    """Selected inclusive frame ranges -> [(start_s, end_s)], adjacent shots joined."""
+    segs: list[list[int]] = []
+    for (a, b), sel in zip(shots.tolist(), selected.tolist()):
+        if not sel:
+            continue
+        if segs and segs[-1][1] + 1 == a:
+            segs[-1][1] = b
+        else:
+            segs.append([a, b])
+    return [(a / fps, (b + 1) / fps) for a, b in segs]
+
+
+def budget_capacity(cfg: SummarizeConfig, n_frames: int, fps: float) -> int:
+    """Knapsack capacity in frames: floor(budget * n_frames) as in evaluation, or the frames in
+    ``length_s`` seconds (at most the whole video)."""
+    from vidsum.selection import budget_frames
+
+    if cfg.length_s is None:
+        return budget_frames(n_frames, cfg.budget)
+    return min(n_frames, int(math.floor(cfg.length_s * fps + 1e-6)))  # 1e-6: 3.0 s * 30 fps is 90
+
+
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = round(timings.get(stage, 0.0) + time.perf_counter() - t0, 4)
+
+
+def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, progress: ProgressFn | None = None) -> Summary:
+    """Summarize the video at ``path`` into ``cfg.output`` (+ JSON, optional PNG).
+
+    Raises InputError / OutputError / UsageError / WeightsError / CheckpointError / ToolError
+    with the cause and the fix; nothing is left on disk when it raises.
+    """
+    from vidsum import render as render_mod
+    from vidsum import selection, segmentation, video
+
+    cfg = cfg or SummarizeConfig()
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+
+    def warn(msg: str) -> None:  # shown on the terminal (via logging) and kept for the JSON
+        warnings.append(msg)
+        log.warning(msg)
+
+    src = Path(path).expanduser()
+    out = Path(cfg.output).expanduser() if cfg.output else default_output(src)
+    json_path = Path(cfg.json_path).expanduser() if cfg.json_path else out.with_suffix(".json")
+    plot_path = Path(cfg.plot_path).expanduser() if cfg.plot_path else None
+
+    # 1. everything cheap, before any slow work
+    check_input(src)
+    if out.suffix.lower() not in render_mod.CONTAINERS:
+        raise UsageError(
+            f"{out}: cannot write a '{out.suffix or '(no suffix)'}' clip; name it with one of "
+            f"{', '.join(sorted(render_mod.CONTAINERS))} (e.g. {out.with_suffix('.mp4').name})"
+        )
+    if plot_path is not None:
+        from vidsum.report import PLOT_FORMATS, check_plot_available
+
+        if plot_path.suffix.lower().lstrip(".") not in PLOT_FORMATS:
+            raise UsageError(f"{plot_path}: --plot draws .png, .pdf or .svg pictures; name it with one of these")
+        check_plot_available()
+    taken: list[Path] = []
+    for p, role in ((out, "summary clip"), (json_path, "JSON report"), (plot_path, "plot")):
+        if p is not None:
+            check_output(p, role, src, cfg.overwrite, taken)
+            taken.append(p)
+    with _timed(timings, "probe"):
+        info = video.probe(src)
+    if info.n_frames < MIN_FRAMES or info.duration < MIN_DURATION_S:
+        raise InputError(
+            f"{src}: too short to summarize ({info.n_frames} frame(s), {info.duration:.2f} s); "
+            f"a summary needs at least {MIN_DURATION_S:g} s of video"
+        )
+    budget_s = min(cfg.length_s, info.duration) if cfg.length_s is not None else cfg.budget * info.duration
+    if cfg.length_s is not None and cfg.length_s >= info.duration:
+        warn(f"the requested length {cfg.length_s:g} s is not shorter than the video ({info.duration:.1f} s); the summary is the whole video")
+    capacity = budget_capacity(cfg, info.n_frames, info.fps)
+    if capacity < 1:
+        raise UsageError(f"{src}: a {budget_s:.2f} s summary holds no whole frame at {info.fps:g} fps; ask for more")
+
+    device = resolve_device(cfg.device)
+    model_path, model_source = resolve_model(cfg.model)
+    if model_path is None:
+        msg = (
+            "no trained DMASum checkpoint found (--model, $VIDSUM_MODEL, weights/, user cache): using "
+            "the training-free scorer (representativeness + diversity). For the real model see "
+            "weights/README.md (`vidsum weights download` or `vidsum train ...`)"
+        )
+        if cfg.strict:
+            raise WeightsError(f"--strict: {msg}")
+        warn(msg)
+
+    with _timed(timings, "load_model"):
+        model = model_info = None
+        if model_path is not None:  # first: a broken checkpoint fails before the backbone loads
+            from vidsum.checkpoint import load_model, predict
+
+            model, model_info = load_model(model_path, device=device)
+        from vidsum.features import make_extractor
+
+        extractor = make_extractor(
+            backbone_weights=cfg.backbone_weights,
+            device=device,
+            batch_size=cfg.batch_size,
+            allow_fallback=not cfg.strict,
+            sample_fps=cfg.sample_fps,
+        )
+        described = dict(extractor.describe(cfg.sample_fps))
+        if _is_fallback(described):
+            # make_extractor has already logged why; record it for the JSON without repeating it
+            warnings.append(
+                f"no GoogLeNet weights (--backbone-weights or the user cache): using the weight-free "
+                f"fallback feature ({_name(described)}); get the real backbone with "
+                "`vidsum weights download googlenet`"
+            )
+        if model_path is not None:
+            try:
+                w = compare_extractors((model_info or {}).get("features"), described, model_path)
+            except CheckpointError as exc:
+                # A checkpoint found on its own (weights/, cache) must not break the no-network
+                # path when only the weight-free feature is available: fall back, loudly.
+                if model_source in ("--model", f"${MODEL_ENV}") or cfg.strict:
+                    raise
+                w = f"{exc}; using the training-free scorer instead"
+                model = model_info = None
+                model_path, model_source = None, "training-free scorer"
+            if w:
+                warn(w)
+
+    # 2. the slow part: decode + features
+    with _timed(timings, "features"):
+        feats = extractor.extract(src, sample_fps=cfg.sample_fps, progress=progress)
+    x = np.asarray(feats.features, dtype=np.float32)
+    picks = np.asarray(feats.picks, dtype=np.int64)
+    info = feats.info or info
+    n_frames = int(info.n_frames)
+    if feats.truncated:
+        # video.py has already logged it; record it for the JSON without repeating it
+        warnings.append(f"{src}: the video is truncated or damaged; summarized the {n_frames} frames that decode ({n_frames / info.fps:.1f} s)")
+    if len(picks) < 2:
+        raise InputError(f"{src}: only {len(picks)} frame(s) could be decoded; the file is damaged or not a video")
+    duration = n_frames / info.fps
+    budget_s = min(budget_s, duration)
+    capacity = max(1, budget_capacity(cfg, n_frames, info.fps))
+
+    # 3. shots
+    with _timed(timings, "shots"):
+        min_frames = min(int(round(cfg.min_shot_s * info.fps)), max(1, capacity // 2))
+        # Shots longer than a third of the budget are split, so that the knapsack can fill the
+        # budget with several moments (with 30 s shots a 45 s budget holds one 30 s shot).
+        longest = max(capacity // SHOTS_PER_BUDGET, min(capacity, 2 * min_frames))
+        shots = segmentation.segment_shots(
+            x, picks, n_frames, info.fps, max_shot_s=cfg.max_shot_s, min_shot_s=cfg.min_shot_s,
+            budget_frames=longest, progress=progress,
+        )
+        shots = merge_short_shots(np.asarray(shots, dtype=np.int64), min_frames, longest)
+
+    # 4. scores
+    with _timed(timings, "scores"):
+        if model is not None:
+            step_scores = np.asarray(predict(model, x, device), dtype=np.float32)
+        else:
+            from vidsum.unsupervised import score_steps
+
+            # one label per step: the shot holding its sampled frame
+            labels = np.searchsorted(shots[:, 0], picks, side="right") - 1
+            step_scores = np.asarray(score_steps(x, labels=labels), dtype=np.float32)
+
+    # 5. selection (the same knapsack as evaluation)
+    with _timed(timings, "selection"):
+        frame_scores = selection.frame_scores_from_steps(step_scores, picks, n_frames)
+        values = selection.shot_scores(frame_scores, shots)
+        if capacity >= n_frames:  # the whole video was asked for; zero-score shots count too
+            selected = np.ones(len(shots), dtype=bool)
+        else:
+            selected = np.asarray(selection.select_shots(frame_scores, shots, capacity), dtype=bool)
+        selected = drop_isolated_short(shots, selected, min_frames)
+        segments = shots_to_segments(shots, selected, info.fps)
+
+    # 6. render + report, all into temporary files renamed together at the very end
+    from vidsum import report as report_mod
+
+    with contextlib.ExitStack() as stack:
+        tmp_out = stack.enter_context(atomic_path(out))
+        with _timed(timings, "render"):
+            rendered = render_mod.render_summary(
+                src, segments, tmp_out, fps=info.fps, has_audio=info.has_audio, fast=cfg.fast,
+                progress=progress, overwrite=True,
+            )
+        if info.has_audio and not rendered.has_audio:
+            warn(f"{src}: the input has audio but the summary clip has none")
+        tmp_plot = stack.enter_context(atomic_path(plot_path)) if plot_path else None
+        with _timed(timings, "report"):
+            if tmp_plot is not None:
+                report_mod.plot_summary(
+                    tmp_plot, step_times_s=picks / info.fps, scores=step_scores,
+                    shots=np.stack([shots[:, 0], shots[:, 1] + 1], axis=1) / info.fps,
+                    selected=selected, title=src.name,
+                )
+            from vidsum.weights import sha256_file
+
+            doc = report_mod.build_report(
+                input_path=src, duration_s=duration, fps=float(info.fps), n_frames=n_frames,
+                width=int(info.width), height=int(info.height), sample_fps=cfg.sample_fps,
+                picks=picks, scores=step_scores, shots=shots, shot_scores=values, selected=selected,
+                backbone_name=_name(described), backbone_weights_sha256=described.get("weights_sha256"),
+                backbone_fallback=_is_fallback(described),
+                scorer="dmasum" if model is not None else SCORER_FALLBACK,
+                checkpoint_path=model_path, checkpoint_sha256=sha256_file(model_path) if model_path else None,
+                budget_fraction=cfg.budget if cfg.length_s is None else None,
+                budget_seconds=cfg.length_s, budget_frames=capacity, summary_path=out,
+                summary_duration_s=float(rendered.duration_s), timings_s=timings, warnings=warnings,
+                has_audio=bool(info.has_audio), fast=cfg.fast,
+            )
+        write_json(stack.enter_context(atomic_path(json_path)), doc)
+        timings["total"] = round(time.perf_counter() - t_start, 4)
+        summary = Summary(
+            input=src, output=out, json_path=json_path, plot_path=plot_path,
+            input_duration_s=duration, summary_duration_s=float(rendered.duration_s), budget_s=budget_s,
+            n_frames=n_frames, fps=float(info.fps), shots=shots, selected=selected, segments=segments,
+            step_scores=step_scores, has_audio=bool(rendered.has_audio),
+            model=str(model_path) if model_path else None, extractor=described, warnings=warnings,
+            timings=timings,
+        )
+    return summary
+
+
+def _name(described: dict[str, Any]) -> str:
+    return str(described.get("backbone") or described.get("name") or "an unrecorded extractor")
+
+
+def _is_fallback(described: dict[str, Any]) -> bool:
+    return bool(described.get("fallback")) or "fallback" in _name(described).lower()
