@@ -196,18 +196,22 @@ def test_stale_temporaries_and_damaged_parts_are_discarded(video_dir: Path, tmp_
 
 class ToyExtractor:
     """A numpy-only extractor (4x4 grid of mean colours, 48-d): lets a subprocess run a batch
-    without importing torch. ``delay`` seconds per call slow a run down so that a kill lands mid-batch."""
+    without importing torch. With ``stall_dir``, every call stalls once a committed part file is
+    in that folder, so a kill is sure to land mid-batch however fast the machine is."""
 
     dim, input_size = 48, (32, 32)
 
-    def __init__(self, delay: float = 0.0, batch_size: int = 4) -> None:
-        self.delay, self.batch_size = delay, batch_size
+    def __init__(self, delay: float = 0.0, batch_size: int = 4, stall_dir: str | None = None) -> None:
+        self.delay, self.batch_size, self.stall_dir = delay, batch_size, stall_dir
 
     def describe(self, sample_fps: float | None = None) -> dict:
         return {"name": "toy-grid-colour", "dim": self.dim, "weights_sha256": None, "sample_fps": sample_fps}
 
     def extract_frames(self, frames: np.ndarray) -> np.ndarray:
         time.sleep(self.delay)
+        parts = Path(self.stall_dir) if self.stall_dir else None
+        if parts and parts.is_dir() and any(p.suffix == ".h5" and not p.name.startswith(".") for p in parts.iterdir()):
+            time.sleep(120)  # the test kills the process long before this ends
         x = frames.reshape(len(frames), 4, 8, 4, 8, 3).astype(np.float32).mean(axis=(2, 4))
         return x.reshape(len(frames), -1) / 255.0
 
@@ -215,9 +219,10 @@ class ToyExtractor:
 SLOW_RUN = """
 import sys
 from tests.test_batch import ToyExtractor
-from vidsum.batch import extract_batch
+from vidsum.batch import extract_batch, parts_dir
 
-extract_batch(sys.argv[2:], sys.argv[1], extractor=ToyExtractor(delay=0.15, batch_size=2), workers=2, executor="EXECUTOR")
+toy = ToyExtractor(delay=0.05, batch_size=2, stall_dir=str(parts_dir(sys.argv[1])))
+extract_batch(sys.argv[2:], sys.argv[1], extractor=toy, workers=2, executor="EXECUTOR")
 """
 
 

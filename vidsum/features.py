@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidsum import weights as weights_mod
+from vidsum.device import resolve_device
 from vidsum.errors import UsageError, WeightsError
 from vidsum.progress import ProgressFn, report
 from vidsum.video import FRAME_SIZE, SAMPLE_FPS, FrameStream, VideoInfo, iter_frames, probe, sample_indices
@@ -261,17 +262,6 @@ class Features:
     info: VideoInfo
     truncated: bool
     extractor: dict[str, Any]
-
-
-def resolve_device(device: str) -> torch.device:
-    """"auto" -> cuda when available else cpu; "cuda" without a GPU is a UsageError."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError(f"device {device!r}: no CUDA GPU is visible to torch; use --device cpu or auto")
-    if not (device == "cpu" or device.startswith("cuda")):
-        raise UsageError(f"device must be auto, cpu or cuda, not {device!r}")
-    return torch.device(device)
 
 
 def resize_frames(frames: np.ndarray, size: tuple[int, int] = FRAME_SIZE) -> np.ndarray:

@@ -26,6 +26,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from vidsum.config import SummarizeConfig
+from vidsum.device import resolve_device
 from vidsum.errors import CheckpointError, InputError, OutputError, UsageError, WeightsError
 from vidsum.io import atomic_path, write_json
 from vidsum.progress import ProgressFn
@@ -163,17 +164,6 @@ def resolve_model(model: str | None) -> tuple[Path | None, str]:
             if (folder / name).is_file():
                 return folder / name, where
     return None, "training-free scorer"
-
-
-def resolve_device(device: str) -> str:
-    """"auto" -> "cuda" when a GPU is visible, else "cpu"; "cuda" without a GPU is an error."""
-    if device == "cpu":
-        return "cpu"
-    import torch
-
-    if device == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA GPU is visible to torch; use --device cpu or auto")
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def compare_extractors(ckpt: dict[str, Any] | None, used: dict[str, Any], model_path: Path) -> str | None:
@@ -336,7 +326,7 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
     if capacity < 1:
         raise UsageError(f"{src}: a {budget_s:.2f} s summary holds no whole frame at {info.fps:g} fps; ask for more")
 
-    device = resolve_device(cfg.device)
+    device = str(resolve_device(cfg.device))
     model_path, model_source = resolve_model(cfg.model)
     if model_path is None:
         msg = (

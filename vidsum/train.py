@@ -33,6 +33,7 @@ import torch
 
 from vidsum.checkpoint import DATASET_FEATURES, predict, save_checkpoint
 from vidsum.config import ModelConfig, TrainConfig, to_dict
+from vidsum.device import resolve_device
 from vidsum.errors import DatasetError, OutputError, UsageError
 from vidsum.io import write_json
 from vidsum.model import DMASum
@@ -272,15 +273,6 @@ def validation_loss(model: DMASum, videos: Sequence[Video]) -> float:
 # Folds and runs
 
 
-def select_device(name: str) -> torch.device:
-    """'auto' -> cuda when available, else cpu; 'cuda' without a GPU is a UsageError."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA device is available here. Fix: use --device cpu or auto")
-    return torch.device(name)
-
-
 def _to_videos(records: Sequence[Any], device: torch.device) -> list[Video]:
     return [
         (
@@ -414,7 +406,7 @@ def run_training(
         raise UsageError(f"--split {cfg.split} needs --aug-data FILE.h5 (the extra training datasets)")
     if aug_paths and cfg.split not in ("augmented", "transfer") and splits is None:
         raise UsageError(f"--aug-data is only used with --split augmented or transfer, not {cfg.split}")
-    device = select_device(cfg.device)
+    device = resolve_device(cfg.device)
 
     records = load_datasets(data_paths, require_annotations=True)
     aug_records = load_datasets(aug_paths, require_annotations=True) if aug_paths else {}

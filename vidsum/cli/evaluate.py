@@ -21,31 +21,16 @@ COLUMNS = (
 )
 
 
-def _device(name: str) -> str:
-    import torch
-
-    from vidsum.errors import UsageError
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cpu":
-        return "cpu"
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise UsageError(f"--device {name}: no CUDA GPU is visible to torch; use --device cpu or auto")
-        return name
-    raise UsageError(f"--device must be auto, cpu or cuda, not {name!r}")
-
-
 def _model_predictions(model_path: Path, records: dict[str, Any], device: str, test_only: bool, progress: Any) -> dict:
     """Run the checkpoint on every selected video; returns key -> (n_steps,) scores."""
     import logging
 
     from vidsum.checkpoint import load_model, predict
+    from vidsum.device import resolve_device
     from vidsum.errors import UsageError
 
     log = logging.getLogger("vidsum.cli.eval")
-    dev = _device(device)
+    dev = str(resolve_device(device))
     model, ckpt = load_model(model_path, device=dev)
     train_info = ckpt.get("train", {}) if isinstance(ckpt, dict) else {}
     seen = set(train_info.get("train_keys", []) or []) | set(train_info.get("val_keys", []) or [])
