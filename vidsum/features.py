@@ -571,7 +571,16 @@ def make_extractor(
         )
         if not allow_fallback:
             raise WeightsError(msg)
-        log.warning("%s. Using the weight-free fallback feature (%s) instead", msg, FallbackExtractor.name)
+        log.debug("%s", msg)
+        reason = "downloads are off" if not allow_download else "the download failed (offline?)"
+        log.warning(
+            "no GoogLeNet weights (none in weights/ or %s; %s): using the weight-free colour/texture "
+            "feature (%s), which gives rougher summaries. Get the backbone with `vidsum weights download` "
+            "(offline: `vidsum weights import FILE`)",
+            weights_mod.cache_dir(),
+            reason,
+            FallbackExtractor.name,
+        )
         return FallbackExtractor(batch_size=batch_size, sample_fps=sample_fps)
     digest = weights_mod.sha256_file(path)
     official = digest.startswith(entry.sha256)

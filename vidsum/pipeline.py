@@ -331,8 +331,9 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
     if model_path is None:
         msg = (
             "no trained DMASum checkpoint found (--model, $VIDSUM_MODEL, weights/, user cache): using "
-            "the training-free scorer (representativeness + diversity). For the real model see "
-            "weights/README.md (`vidsum weights download` or `vidsum train ...`)"
+            "the training-free scorer (representativeness + diversity). To use DMASum, train one with "
+            "`vidsum train --data tvsum.h5 --out runs/tvsum` and pass --model runs/tvsum/fold_0.pt "
+            "(see weights/README.md)"
         )
         if cfg.strict:
             raise WeightsError(f"--strict: {msg}")
