@@ -120,7 +120,7 @@ def googlenet_forward_time(backbone: Path, n_frames: int, batch_size: int | None
 
     from vidsum.features import make_extractor
 
-    ex = make_extractor(backbone_weights=str(backbone), device="cpu", batch_size=batch_size)
+    ex = make_extractor(backbone_weights=str(backbone), device=DEVICE, batch_size=batch_size)
     bs = int(getattr(ex, "batch_size", 16) or 16)
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, size=(bs, 224, 224, 3), dtype=np.uint8)
@@ -243,9 +243,12 @@ def peer_pipeline(video: Path, backbone: Path, ckpt: Path, out: Path) -> dict[st
 # ----------------------------------------------------------------------------- main
 
 
+DEVICE = "cpu"  # set from --device in main(); the forward-alone timing and summarize both use it
+
+
 def vidsum_cmd(video: Path, out: Path, backbone: Path | None, ckpt: Path) -> list[str]:
     exe = Path(sys.executable).parent / "vidsum"
-    cmd = [str(exe), "summarize", str(video), "-o", str(out), "--model", str(ckpt), "--overwrite", "--quiet", "--device", "cpu"]
+    cmd = [str(exe), "summarize", str(video), "-o", str(out), "--model", str(ckpt), "--overwrite", "--quiet", "--device", DEVICE]
     return cmd + (["--backbone-weights", str(backbone)] if backbone else [])
 
 
@@ -262,10 +265,13 @@ def main() -> None:
     ap.add_argument("--long-hours", type=float, default=2.0, help="0 skips the memory run")
     ap.add_argument("--long-fps", type=float, default=10.0)
     ap.add_argument("--skip-peer", action="store_true")
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU machine (forward and summarize)")
     ap.add_argument("--long-features", choices=("fallback", "googlenet"), default="fallback",
                     help="features of the memory run: the weight-free one (fast) or GoogLeNet (random weights)")
     ap.add_argument("--peer-only", nargs=4, metavar=("VIDEO", "BACKBONE", "CKPT", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    global DEVICE
+    DEVICE = args.device
 
     if args.peer_only:
         video, backbone, ckpt, out = map(Path, args.peer_only)
