@@ -108,18 +108,6 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def check_input(path: Path) -> None:
-    """Cheap checks that need no decoder: exists, is a file, is not empty, is readable."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file; check the path (relative paths start at {Path.cwd()})")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a video file; pass one video file")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: the file is empty (0 bytes); the copy or download is incomplete")
-    if not os.access(path, os.R_OK):
-        raise InputError(f"{path}: cannot be read (permission denied); fix its permissions")
-
-
 def check_output(path: Path, role: str, src: Path, overwrite: bool, taken: list[Path]) -> None:
     """Refuse an output that cannot be written or would destroy something. Writes nothing."""
     folder = path.parent
@@ -295,7 +283,7 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
     plot_path = Path(cfg.plot_path).expanduser() if cfg.plot_path else None
 
     # 1. everything cheap, before any slow work
-    check_input(src)
+    video.check_file(src)
     if out.suffix.lower() not in render_mod.CONTAINERS:
         raise UsageError(
             f"{out}: cannot write a '{out.suffix or '(no suffix)'}' clip; name it with one of "

@@ -146,7 +146,8 @@ def _open_capture(path: Path) -> "cv2.VideoCapture":
     return cap
 
 
-def _check_file(path: Path) -> None:
+def check_file(path: Path) -> None:
+    """Cheap checks that need no decoder: exists, is a file, is readable, is not empty."""
     if not path.exists():
         raise InputError(f"{path}: no such file; check the path (relative paths start at {Path.cwd()})")
     if path.is_dir():
@@ -171,7 +172,7 @@ def probe(path: str | Path) -> VideoInfo:
     import cv2
 
     path = Path(path)
-    _check_file(path)
+    check_file(path)
     streams = _ffmpeg_streams(path)
     if streams is not None:
         if streams.error is not None:
