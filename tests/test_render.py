@@ -60,6 +60,14 @@ def audio_seconds(path: Path) -> float:
     return len(raw) / 2 / SAMPLE_RATE
 
 
+def audio_samples(path: Path) -> np.ndarray:
+    """The first audio stream as mono float samples in [-1, 1] at 44.1 kHz."""
+    cmd = [render.ffmpeg_path(), "-v", "error", "-i", str(path), "-map", "0:a:0", "-f", "s16le", "-ac", "1"]
+    cmd += ["-ar", str(SAMPLE_RATE), "-"]
+    raw = subprocess.run(cmd, capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+
+
 def leftovers(folder: Path, keep: set[str]) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name not in keep)
 
@@ -123,6 +131,31 @@ def test_exact_frame_counts_at_fractional_rates(tmp_path: Path, rate: str, fps: 
         window = np.arange(j - 2, j + 3)
         err = np.abs(source[window] - clip[k]).mean(axis=(1, 2, 3))
         assert window[err.argmin()] == j, (rate, k, j, err)
+
+
+@pytest.mark.parametrize("segments", [[(2.0, 2.5), (3.0, 3.5)], [(0.5, 1.0), (2.5, 3.0)], [(0.5, 1.0), (2.5, 3.0), (3.5, 4.0)]])
+def test_shots_after_the_audio_ends_get_silence(tmp_path: Path, segments: list[tuple[float, float]]) -> None:
+    """Audio 1.5 s long under 4 s of picture: segments after the sound ends render, with silence."""
+    src = tmp_path / "short_audio.mp4"
+    subprocess.run(
+        [render.ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+         f"testsrc2=s=160x120:r={FPS}:d=4", "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={SAMPLE_RATE}:duration=1.5",
+         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(src)],
+        check=True,
+    )
+    out = tmp_path / "clip.mp4"
+    res = render.render_summary(src, segments, out, fps=FPS, has_audio=True)
+    total = sum(b - a for a, b in segments)
+    assert res.has_audio and res.n_frames == round(total * FPS)
+    samples = audio_samples(out)
+    assert abs(len(samples) / SAMPLE_RATE - total) < 0.05
+    # Each segment's half-second of sound: the tone where the source had it, silence after 1.5 s.
+    t = 0.0
+    for a, b in segments:
+        part = samples[int((t + 0.1) * SAMPLE_RATE) : int((t + (b - a) - 0.1) * SAMPLE_RATE)]
+        rms = float(np.sqrt(np.mean(part**2)))
+        assert (rms > 0.05) if b <= 1.5 else (rms < 0.01), (a, b, rms)
+        t += b - a
 
 
 def test_silent_input_gives_silent_clip(silent: Path, tmp_path: Path) -> None:

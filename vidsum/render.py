@@ -49,6 +49,7 @@ MERGE_GAP_S = 5.0  # seconds
 # Seek this far before a frame's timestamp so that rounding of the printed time can never skip
 # the frame; far less than half a frame at any real frame rate.
 SEEK_EPSILON_S = 0.001  # seconds
+SILENCE = "anullsrc=r=48000:cl=stereo"  # lavfi source for clip audio past the end of the source track
 X264_PRESET = "veryfast"
 X264_CRF = 20
 AAC_BITRATE = "160k"
@@ -176,6 +177,21 @@ def render_summary(
     report(progress, "render", job.total, job.total)
     logger.info("wrote %s: %.2f s, %d frames, from %d segment(s)", out, duration, job.frames, len(spans))
     return RenderResult(out=out, duration_s=duration, has_audio=audio_out, n_frames=job.frames, fast=fast)
+
+
+def _audio_end_s(exe: str, src: Path) -> float | None:
+    """Where the first audio track of ``src`` ends, in seconds (None if unknown). Its packets
+    are stream-copied to nowhere: no decoding, about a second per hour of video."""
+    proc = subprocess.run(
+        [exe, "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-i", str(src),
+         "-map", "0:a:0", "-c", "copy", "-f", "null", "-"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        errors="replace",
+    )
+    ends = re.findall(r"out_time_us=(\d+)", proc.stdout)
+    return int(ends[-1]) / 1e6 if proc.returncode == 0 and ends else None
 
 
 def probe_header(exe: str, path: Path) -> tuple[float, float, bool]:
@@ -310,9 +326,21 @@ def _exact_command(
     fmt: str,
     encode: dict[str, Any],
     has_audio: bool,
+    audio_end_s: float | None = None,
 ) -> list[str]:
     import ffmpeg
 
+    def silent(first: int) -> bool:
+        # A segment that starts after the source's audio track has ended gets generated silence:
+        # its seeked input would deliver no audio frame at all, and ffmpeg cannot configure the
+        # concat filter around a stream that never starts.
+        return has_audio and audio_end_s is not None and first / fps >= audio_end_s - 0.5 / fps
+
+    n_silent = sum(1 for first, _ in spans if silent(first))
+    silences: Any = []
+    if n_silent:
+        source = ffmpeg.input(SILENCE, f="lavfi")["a"]
+        silences = [source] if n_silent == 1 else source.filter_multi_output("asplit", n_silent)
     streams = []
     for group in _clusters(spans, fps):
         # One input per group of nearby segments, seeked (input side: ffmpeg decodes from the
@@ -323,8 +351,10 @@ def _exact_command(
         inp = ffmpeg.input(str(src), ss=f"{seek:.6f}", t=f"{span:.6f}")
         videos = [inp["v:0"]] if len(group) == 1 else inp["v:0"].filter_multi_output("split", len(group))
         audios: Any = []
-        if has_audio:
-            audios = [inp["a:0"]] if len(group) == 1 else inp["a:0"].filter_multi_output("asplit", len(group))
+        n_real = sum(1 for first, _ in group if not silent(first))
+        if has_audio and n_real:
+            audios = [inp["a:0"]] if n_real == 1 else inp["a:0"].filter_multi_output("asplit", n_real)
+        k = 0
         for j, (first, n) in enumerate(group):
             start = first / fps - seek  # the segment's first frame, in the input's seeked timeline
             # Frames are kept by timestamp within half a frame, robust to any time-base rounding.
@@ -335,7 +365,12 @@ def _exact_command(
             streams.append(video.setpts("PTS-STARTPTS"))
             if has_audio:
                 duration = f"{n / fps:.6f}"
-                audio = audios[j].filter("atrim", start=f"{start:.6f}", duration=duration)
+                if silent(first):
+                    audio = silences[n_silent - 1]
+                    n_silent -= 1
+                else:
+                    audio = audios[k].filter("atrim", start=f"{start:.6f}", duration=duration)
+                    k += 1
                 audio = audio.filter("asetpts", "PTS-STARTPTS").filter("apad", whole_dur=duration)
                 streams.append(audio.filter("atrim", duration=duration))
     joined = ffmpeg.concat(*streams, v=1, a=int(has_audio)).node
@@ -398,9 +433,10 @@ def _render_exact(
     has_audio: bool,
     job: _Job,
 ) -> None:
+    audio_end = _audio_end_s(exe, src) if has_audio else None
     if len(spans) <= MAX_SEGMENTS_PER_COMMAND:
         encode = _encode_args(container, vfamily, has_audio)
-        _run(_exact_command(exe, src, spans, dst, fps, container, encode, has_audio), job)
+        _run(_exact_command(exe, src, spans, dst, fps, container, encode, has_audio, audio_end), job)
         return
     # Batches are encoded with the final video settings and PCM audio into Matroska, then joined
     # by stream copy; the audio is encoded once at the end so no AAC/Opus priming gaps appear
@@ -411,7 +447,7 @@ def _render_exact(
             batch = spans[b : b + MAX_SEGMENTS_PER_COMMAND]
             part = Path(tmpdir) / f"part{len(parts):05d}.mkv"
             encode = _encode_args("matroska", vfamily, has_audio, audio_codec=False)
-            _run(_exact_command(exe, src, batch, part, fps, "matroska", encode, has_audio), job)
+            _run(_exact_command(exe, src, batch, part, fps, "matroska", encode, has_audio, audio_end), job)
             job.offset += sum(n for _, n in batch) / fps
             parts.append(part)
         listing = Path(tmpdir) / "parts.ffconcat"
