@@ -65,9 +65,7 @@ CONTAINERS: dict[str, tuple[str, str]] = {
 }
 # Lines of ffmpeg's stderr that carry no cause (context lines printed around the real error).
 _NOISE = re.compile(r"^(Conversion failed!|Exiting normally|Error while filtering|.*received signal)", re.I)
-_DURATION = re.compile(r"Duration:\s*(N/A|(\d+):(\d+):(\d+(?:\.\d+)?))(?:,\s*start:\s*(-?\d+(?:\.\d+)?))?")
 _PTS_TIME = re.compile(r"\bpts_time:\s*(-?\d+(?:\.\d+)?)")
-_STREAM = re.compile(r"Stream #\d+:\d+.*?: (Video|Audio):")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,22 +193,14 @@ def _audio_end_s(exe: str, src: Path) -> float | None:
 
 
 def probe_header(exe: str, path: Path) -> tuple[float, float, bool]:
-    """(duration s, container start time s, has an audio stream) from ``ffmpeg -i``'s header dump."""
-    proc = subprocess.run(
-        [exe, "-hide_banner", "-nostdin", "-i", str(path)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        errors="replace",
-    )
-    # Without an output file ffmpeg exits 1 after printing the header; a missing header is the error.
-    match = _DURATION.search(proc.stderr)
-    if match is None:
-        raise ToolError(f"ffmpeg cannot read {path}: {_last_error(proc.stderr)}")
-    text, hours, minutes, seconds, start = match.groups()
-    kinds = _STREAM.findall(proc.stderr)
-    duration = float("nan") if text == "N/A" else int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-    return duration, float(start or 0.0), "Audio" in kinds
+    """(duration s, NaN if unknown; container start time s; has an audio stream) of ``path``."""
+    from vidsum.video import read_header
+
+    header = read_header(path, exe)
+    if header is None or header.error is not None:
+        raise ToolError(f"ffmpeg cannot read {path}: {header.error if header else 'ffmpeg did not run'}")
+    duration = float("nan") if header.duration is None else header.duration
+    return duration, header.start, header.has_audio
 
 
 # ----------------------------------------------------------------------------- checks

@@ -72,7 +72,7 @@ def ffmpeg_exe() -> str | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class _StreamList:
+class StreamList:
     """The parts of ``ffmpeg -i`` output that OpenCV does not expose."""
 
     video_codec: str | None
@@ -80,13 +80,14 @@ class _StreamList:
     attached_pic_only: bool
     rotation_ccw: float | None  # display-matrix rotation, degrees counter-clockwise
     fps: float | None
-    duration: float | None
+    duration: float | None  # None when the container gives none ("N/A")
+    start: float  # container start time, seconds
     error: str | None
 
 
-def _ffmpeg_streams(path: Path) -> _StreamList | None:
+def read_header(path: Path, exe: str | None = None) -> StreamList | None:
     """Parse ``ffmpeg -hide_banner -i path`` (there is no ffprobe here); None without ffmpeg."""
-    exe = ffmpeg_exe()
+    exe = exe or ffmpeg_exe()
     if exe is None:
         return None
     try:
@@ -130,13 +131,15 @@ def _ffmpeg_streams(path: Path) -> _StreamList | None:
                 break
     dm = re.search(r"Duration: (\d+):(\d+):([\d.]+)", text)
     duration = int(dm.group(1)) * 3600 + int(dm.group(2)) * 60 + float(dm.group(3)) if dm else None
+    sm = re.search(r"Duration: [^,\n]*, start: (-?[\d.]+)", text)
+    start = float(sm.group(1)) if sm else 0.0
     error = None
     if "Stream #" not in text:
         last = [ln.strip() for ln in lines if ln.strip() and "output file" not in ln]
         error = last[-1] if last else "ffmpeg found no streams"
         if "moov atom not found" in text:
             error = "moov atom not found"
-    return _StreamList(video_codec, has_audio, pic_only, rot, fps, duration, error)
+    return StreamList(video_codec, has_audio, pic_only, rot, fps, duration, start, error)
 
 
 def _open_capture(path: Path) -> "cv2.VideoCapture":
@@ -173,7 +176,7 @@ def probe(path: str | Path) -> VideoInfo:
 
     path = Path(path)
     check_file(path)
-    streams = _ffmpeg_streams(path)
+    streams = read_header(path)
     if streams is not None:
         if streams.error is not None:
             cause = streams.error
