@@ -217,12 +217,21 @@ class ToyExtractor:
 
 
 SLOW_RUN = """
-import sys
+import sys, time
 from tests.test_batch import ToyExtractor
-from vidsum.batch import extract_batch, parts_dir
+import vidsum.batch as batch
 
-toy = ToyExtractor(delay=0.05, batch_size=2, stall_dir=str(parts_dir(sys.argv[1])))
-extract_batch(sys.argv[2:], sys.argv[1], extractor=toy, workers=2, executor="EXECUTOR")
+merge = batch.merge_parts
+
+
+def stalled_merge(*args, **kwargs):
+    time.sleep(120)  # the test kills the process long before this ends
+    return merge(*args, **kwargs)
+
+
+batch.merge_parts = stalled_merge  # every part is written before the merge: a kill is sure to land
+toy = ToyExtractor(delay=0.05, batch_size=2, stall_dir=str(batch.parts_dir(sys.argv[1])))
+batch.extract_batch(sys.argv[2:], sys.argv[1], extractor=toy, workers=2, executor="EXECUTOR")
 """
 
 
