@@ -7,7 +7,8 @@
       alone on the sampled frames)                                           goal <= 1.2
    b. speed-up over a peer-style pipeline written below (cv2 read() + RGB conversion of every
       frame, one frame per forward pass, the original KTS DP in plain numpy, one ffmpeg
-      select-filter re-encode of the whole source)                           goal >= 3
+      select-filter re-encode of the whole source with vidsum's x264 preset and CRF, so that the
+      encoder settings are the same on both sides)                          goal >= 3
 2. Peak RSS of `vidsum summarize` on a generated 2-hour low-resolution video with a paper-sized
    random DMASum checkpoint                                                   goal <= 3 GB
 
@@ -113,14 +114,12 @@ def run_peak(cmd: list[str], env: dict | None = None) -> tuple[float, int, int, 
     return time.perf_counter() - t0, proc.returncode, usage.ru_maxrss * 1024, err.decode(errors="replace")
 
 
-def googlenet_forward_time(backbone: Path, n_frames: int, batch_size: int | None) -> tuple[float, int]:
+def googlenet_forward_time(backbone: Path, n_frames: int, batch_size: int | None, precision: str = "auto") -> tuple[float, int]:
     """Seconds for the extractor's GoogLeNet forward alone on ``n_frames`` preprocessed 224x224 inputs,
     in the extractor's own settings (batch size, layout, dtype); one warm-up batch not counted."""
-    import torch
-
     from vidsum.features import make_extractor
 
-    ex = make_extractor(backbone_weights=str(backbone), device=DEVICE, batch_size=batch_size)
+    ex = make_extractor(backbone_weights=str(backbone), device=DEVICE, batch_size=batch_size, precision=precision)
     bs = int(getattr(ex, "batch_size", 16) or 16)
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, size=(bs, 224, 224, 3), dtype=np.uint8)
@@ -182,7 +181,9 @@ def peer_pipeline(video: Path, backbone: Path, ckpt: Path, out: Path) -> dict[st
     import torch
 
     from vidsum.checkpoint import load_model, predict
+    from vidsum.config import X264_PRESET
     from vidsum.features import GoogLeNet
+    from vidsum.render import X264_CRF
     from vidsum.selection import budget_frames, frame_scores_from_steps, select_shots
 
     t: dict[str, float] = {}
@@ -233,7 +234,7 @@ def peer_pipeline(video: Path, backbone: Path, ckpt: Path, out: Path) -> dict[st
     subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(video),
          "-vf", f"select='{expr}',setpts=N/FRAME_RATE/TB", "-af", f"aselect='{aexpr}',asetpts=N/SR/TB",
-         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)],
+         "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)],
         check=True,
     )
     t["render"] = time.perf_counter() - t0
@@ -252,6 +253,32 @@ def vidsum_cmd(video: Path, out: Path, backbone: Path | None, ckpt: Path) -> lis
     return cmd + (["--backbone-weights", str(backbone)] if backbone else [])
 
 
+def run_variants(specs: list[str], video: Path, work: Path, backbone: Path, ckpt: Path, n_sampled: int,
+                 res: dict) -> list[dict]:
+    """Time `summarize` with each NAME=FLAGS; a variant that sets --precision is also compared with
+    the floor that uses its own forward pass (ffmpeg null + the forward alone at that precision)."""
+    out = []
+    for spec in specs:
+        name, _, flags = spec.partition("=")
+        extra = flags.split()
+        precision = extra[extra.index("--precision") + 1] if "--precision" in extra else "auto"
+        key = f"forward_{precision}_s"
+        if precision != "auto" and key not in res:
+            res[key], _ = googlenet_forward_time(backbone, n_sampled, None, precision)
+        clip = work / f"summary_{name}.mp4"
+        wall, code, peak, err = run_peak(vidsum_cmd(video, clip, backbone, ckpt) + extra)
+        if code != 0:
+            raise SystemExit(f"vidsum summarize {flags} failed ({code}):\n{err}")
+        own = res["ffmpeg_null_s"] + res.get(key, res["forward_s"])
+        v = {"name": name, "flags": flags, "e2e_s": wall, "peak_rss_bytes": peak, "clip_bytes": clip.stat().st_size,
+             "ratio_vs_floor": wall / (res["ffmpeg_null_s"] + res["forward_s"]), "ratio_vs_own_floor": wall / own,
+             "stages": json.loads(clip.with_suffix(".json").read_text()).get("timings_s")}
+        print(f"variant {name}: {wall:.1f} s -> ratio {v['ratio_vs_floor']:.2f} (own floor {v['ratio_vs_own_floor']:.2f})",
+              flush=True)
+        out.append(v)
+    return out
+
+
 def offline_env(work: Path) -> dict[str, str]:
     """No GoogLeNet weights anywhere and no download: the weight-free feature."""
     (work / "empty-cache").mkdir(exist_ok=True)
@@ -268,6 +295,8 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU machine (forward and summarize)")
     ap.add_argument("--long-features", choices=("fallback", "googlenet"), default="fallback",
                     help="features of the memory run: the weight-free one (fast) or GoogLeNet (random weights)")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=FLAGS",
+                    help="also time `summarize FLAGS` (e.g. 'bf16=--precision bf16'); repeatable")
     ap.add_argument("--peer-only", nargs=4, metavar=("VIDEO", "BACKBONE", "CKPT", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     global DEVICE
@@ -286,7 +315,7 @@ def main() -> None:
     backbone, ckpt, described = make_weights(work)
     video = paths["short"]
     res: dict[str, object] = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "extractor": described,
-                              "load_start": os.getloadavg()[0]}
+                              "load_start": os.getloadavg()[0], "workdir": work}
 
     # warm the page cache so that the first timed reader does not pay for it
     subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "null", "-"], check=True)
@@ -311,6 +340,7 @@ def main() -> None:
     res["e2e_stages"] = json.loads(out.with_suffix(".json").read_text()).get("timings_s")
     res["ratio_vs_floor"] = wall / (res["ffmpeg_null_s"] + res["forward_s"])  # type: ignore[operator]
     print(f"vidsum summarize {wall:.1f} s -> ratio {res['ratio_vs_floor']:.2f}", flush=True)
+    res["variants"] = run_variants(args.variant, video, work, backbone, ckpt, n_sampled, res)
 
     if not args.skip_peer:
         peer_out = work / "peer_summary.mp4"
@@ -323,6 +353,8 @@ def main() -> None:
         res["peer_stages"] = json.loads(proc.stdout.strip().splitlines()[-1])
         res["speedup_vs_peer"] = res["peer_s"] / wall  # type: ignore[operator]
         print(f"peer {res['peer_s']:.1f} s -> speed-up {res['speedup_vs_peer']:.2f}x", flush=True)
+        for v in res["variants"]:  # type: ignore[union-attr]
+            v["speedup_vs_peer"] = res["peer_s"] / v["e2e_s"]
 
     if args.long_hours > 0:
         long_out = work / "long_summary.mp4"
@@ -349,13 +381,13 @@ def render_markdown(res: dict, argv: list[str]) -> str:
     lines = [
         "# End-to-end benchmark of `vidsum summarize` (issue 3)",
         "",
-        f"Command: `nice python {' '.join(argv)}` (one run; {res['cpus']} CPUs shared with other jobs, "
+        f"Command: `python {' '.join(argv)}` (one run; {res['cpus']} CPUs, "
         f"torch {res['threads']} threads, {platform.processor() or platform.machine()}).",
         "GoogLeNet has random weights from an explicit file (the real backbone code path); the DMASum",
         "checkpoint is random with the paper's sizes. Absolute times drift ~10 % between runs on this",
         "shared machine; the ratios are measured within one run.",
         f"1-minute load average {res['load_start']:.1f} at the start and {res['load_end']:.1f} at the end of the run "
-        "(other engineers' jobs on the same 2 cores): the absolute times are inflated by that.",
+        "(the run's own processes count in it).",
         "",
         f"## 5-minute 1280x720 30 fps H.264 + AAC ({res['n_frames']} frames, {res['n_sampled']} sampled at 2 fps)",
         "",
@@ -373,6 +405,26 @@ def render_markdown(res: dict, argv: list[str]) -> str:
             f"| speed-up over the peer-style pipeline | **{res['speedup_vs_peer']:.2f}x** | >= 3x |",
         ]
     lines += ["", f"vidsum stages (s, from the JSON): `{json.dumps(res.get('e2e_stages'))}`"]
+    if res.get("variants"):
+        lines += [
+            "",
+            "Variants (same run): the ratio uses the default floor (fp32 forward); \"own floor\" uses the",
+            "forward pass at the variant's precision.",
+            "",
+            "| flags | end to end | ratio | ratio to own floor | speed-up over peer | clip size | stages (s) |",
+            "|---|---|---|---|---|---|---|",
+            f"| (default) | {res['e2e_s']:.1f} s | {res['ratio_vs_floor']:.2f} | {res['ratio_vs_floor']:.2f} | "
+            f"{res.get('speedup_vs_peer', float('nan')):.2f}x | {(res['workdir'] / 'summary.mp4').stat().st_size / 2**20:.1f} MiB | "
+            f"`{json.dumps(res.get('e2e_stages'))}` |",
+        ]
+        for v in res["variants"]:
+            lines.append(
+                f"| `{v['flags']}` | {v['e2e_s']:.1f} s | {v['ratio_vs_floor']:.2f} | {v['ratio_vs_own_floor']:.2f} | "
+                f"{v.get('speedup_vs_peer', float('nan')):.2f}x | {v['clip_bytes'] / 2**20:.1f} MiB | `{json.dumps(v['stages'])}` |"
+            )
+        fw = {k: round(v, 1) for k, v in res.items() if k.startswith("forward_") and k != "forward_s"}
+        if fw:
+            lines += ["", f"Forward alone at other precisions (s): `{json.dumps(fw)}`"]
     if "peer_stages" in res:
         lines += [f"peer stages (s): `{json.dumps({k: round(v, 2) for k, v in res['peer_stages'].items()})}`"]
     if "long" in res:

@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from tests.videogen import make_video
-from vidsum import weights
-from vidsum.errors import WeightsError
+from vidsum import features, weights
+from vidsum.errors import UsageError, WeightsError
 from vidsum.features import (
     FALLBACK_DIM,
     FallbackExtractor,
@@ -26,9 +26,10 @@ from vidsum.features import (
     load_googlenet,
     make_extractor,
     prefetch_batches,
+    regroup,
     to_input,
 )
-from vidsum.video import iter_frames, sample_indices
+from vidsum.video import Prefetcher, iter_frames, sample_indices
 
 torch.set_num_threads(2)
 PX = 64  # test frames are 64x64: GoogLeNet runs at any size >= 15 px and this is 12x cheaper than 224
@@ -196,6 +197,29 @@ def test_extract_video_matches_frames(net: GoogLeNet, clip: Path) -> None:
     assert np.linalg.norm(feats.features[0] - feats.features[5]) > 1e-3 * np.linalg.norm(feats.features[0])
 
 
+def test_precision_bf16_close_to_fp32_and_recorded(net: GoogLeNet, frames: np.ndarray, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    fp32 = _small(GoogLeNetExtractor(net, device="cpu", batch_size=4))
+    bf16 = _small(GoogLeNetExtractor(net, device="cpu", batch_size=4, precision="bf16"))
+    assert fp32.describe()["precision"] == "fp32" and bf16.describe()["precision"] == "bf16"
+    assert {p.dtype for p in bf16.model.parameters()} == {torch.bfloat16}
+    a, b = fp32.extract_frames(frames), bf16.extract_frames(frames)
+    assert b.dtype == np.float32 and b.shape == a.shape
+    err = np.linalg.norm(a - b, axis=1)
+    assert 0 < err.max() < 0.03 * np.linalg.norm(a, axis=1).min()  # bf16 really ran, and stays close
+    # what tells frames apart survives: each bf16 row is nearest to its own fp32 row
+    dist = np.linalg.norm(b[:, None, :] - a[None, :, :], axis=2)
+    assert dist.argmin(axis=1).tolist() == list(range(len(frames)))
+    with pytest.raises(UsageError, match="CUDA"):
+        GoogLeNetExtractor(net, device="cpu", precision="fp16")
+    with pytest.raises(UsageError, match="precision"):
+        GoogLeNetExtractor(net, device="cpu", precision="int8")
+    # a CPU without native bf16 is told that it will be slow
+    monkeypatch.setattr(features, "_cpu_has_bf16", lambda: False)
+    with caplog.at_level(logging.WARNING, logger="vidsum.features"):
+        GoogLeNetExtractor(net, device="cpu", precision="bf16")
+    assert any("no native bf16" in r.getMessage() for r in caplog.records)
+
+
 def _fake_stream(n: int, fail_at: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
     class S:
         closed = False
@@ -233,6 +257,26 @@ def test_prefetch_batches_order_errors_and_early_stop() -> None:
     assert threading.active_count() == before and stream.closed  # type: ignore[attr-defined]
 
 
+def test_regroup_recuts_chunks_into_batches() -> None:
+    chunks = [([0, 1, 2], np.arange(3)), ([3], np.arange(3, 4)), ([4, 5, 6, 7, 8], np.arange(4, 9))]
+    got = list(regroup(iter(chunks), 4))  # type: ignore[arg-type]
+    assert [g[0] for g in got] == [[0, 1, 2, 3], [4, 5, 6, 7], [8]]
+    assert [g[1].tolist() for g in got] == [[0, 1, 2, 3], [4, 5, 6, 7], [8]]
+    assert [g[0] for g in regroup(iter(chunks), 20)] == [list(range(9))]  # type: ignore[arg-type]
+    assert list(regroup(iter([]), 4)) == []
+
+
+def test_extract_with_a_decoder_started_earlier(net: GoogLeNet, clip: Path) -> None:
+    # summarize starts decoding (in chunks of its own size) before the model exists
+    ex = _small(GoogLeNetExtractor(net, device="cpu", batch_size=4))
+    direct = ex.extract(clip)
+    with Prefetcher(iter_frames(clip, size=(PX, PX)), chunk=3, depth=64) as decoder:
+        early = ex.extract(clip, decoder=decoder)
+    assert early.picks.tolist() == direct.picks.tolist()
+    np.testing.assert_allclose(early.features, direct.features, rtol=1e-5, atol=1e-5)
+    assert early.info.n_frames == direct.info.n_frames == 90
+
+
 # ---- weight resolution ---------------------------------------------------------------------
 
 
@@ -251,6 +295,8 @@ def test_no_weights_falls_back_with_warning(cache: Path, monkeypatch: pytest.Mon
     assert any("fallback" in r.getMessage() for r in caplog.records)
     with pytest.raises(WeightsError, match="vidsum weights download"):
         make_extractor(device="cpu", allow_fallback=False)
+    with pytest.raises(UsageError, match="CUDA"):  # checked even though the fallback ignores it
+        make_extractor(device="cpu", precision="fp16")
 
 
 def test_unreachable_download_error_names_url(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from vidsum.pipeline import (
     resolve_model,
     shots_to_segments,
 )
-from tests.videogen import ffmpeg_exe, make_video
+from tests.videogen import add_subtitles, ffmpeg_exe, has_encoder, make_video
 
 
 # --- pure helpers -----------------------------------------------------------------------------
@@ -50,6 +51,10 @@ def test_config_rejects_bad_values_and_unknown_keys() -> None:
         SummarizeConfig(device="tpu")  # type: ignore[arg-type]
     with pytest.raises(UsageError):
         SummarizeConfig(length_s=-1.0)
+    with pytest.raises(UsageError, match="precision"):
+        SummarizeConfig(precision="half")
+    with pytest.raises(UsageError, match="preset"):
+        SummarizeConfig(preset="fastest")
     with pytest.raises(UsageError, match="bogus"):
         from_dict(SummarizeConfig, {"budget": 0.2, "bogus": 1})
     assert from_dict(SummarizeConfig, {"budget": 0.2}).budget == 0.2
@@ -93,6 +98,8 @@ def test_drop_isolated_short_and_segments() -> None:
 def test_compare_extractors() -> None:
     used = {"name": "googlenet-pool5", "dim": 1024, "preprocess": "imagenet", "device": "cpu"}
     assert compare_extractors(dict(used, device="cuda"), used, Path("m.pt")) is None
+    # a model trained on fp32 features reads bf16/fp16 ones without a warning (they differ by < 1 %)
+    assert compare_extractors(dict(used, precision="fp32"), dict(used, precision="bf16"), Path("m.pt")) is None
     with pytest.raises(CheckpointError, match="512-d"):
         compare_extractors({"name": "x", "dim": 512}, used, Path("m.pt"))
     assert "unknown" not in (compare_extractors({"name": "other", "dim": 1024}, used, Path("m.pt")) or "")
@@ -193,6 +200,24 @@ def test_summarize_fallback_path(cut_video: tuple[Path, list[float]], tmp_path: 
     assert len(s.warnings) == 2
 
 
+@pytest.mark.parametrize("vcodec,suffix,subs", [("libx265", ".mkv", "srt"), ("libx264", ".mp4", "mov_text")])
+def test_summarize_hevc_and_subtitle_streams(tmp_path: Path, vcodec: str, suffix: str, subs: str) -> None:
+    """Subtitle streams are ignored (not cut, not copied); HEVC input renders to H.264 with its audio."""
+    if not has_encoder(vcodec):
+        pytest.skip(f"this ffmpeg has no {vcodec} encoder")
+    plain = tmp_path / f"plain{suffix}"
+    make_video(plain, durations=(2.0, 2.0, 2.0), fps=25, size=(96, 64), audio=True, vcodec=vcodec)
+    src = add_subtitles(plain, tmp_path / f"with_subs{suffix}", codec=subs)
+    assert "Subtitle:" in subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(src)], capture_output=True, text=True).stderr
+    out = tmp_path / "sum.mp4"
+    s = summarize(src, SummarizeConfig(output=str(out), length_s=2.0))
+    lengths = s.shots[:, 1] - s.shots[:, 0] + 1
+    chosen = int(lengths[s.selected].sum())
+    assert s.n_frames == 150 and 0 < chosen <= 50 and _frame_count(out) == chosen
+    header = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(out)], capture_output=True, text=True).stderr
+    assert "Video: h264" in header and "Audio: aac" in header and "Subtitle:" not in header
+
+
 def test_budget_fraction_and_whole_video_length(cut_video: tuple[Path, list[float]], tmp_path: Path) -> None:
     src, _ = cut_video
     s = summarize(src, SummarizeConfig(output=str(tmp_path / "a.mp4"), budget=0.25))
@@ -245,9 +270,11 @@ def test_checkpoint_of_other_feature_size(cut_video: tuple[Path, list[float]], t
     src, _ = cut_video
     ckpt = _tiny_checkpoint(tmp_path / "g.pt", 1024, {"backbone": "googlenet-imagenet", "dim": 1024})
     out = tmp_path / "x.mp4"
+    threads = threading.active_count()
     with pytest.raises(CheckpointError, match="1024-d"):
         summarize(src, SummarizeConfig(output=str(out), model=str(ckpt)))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.pt"]
+    assert threading.active_count() == threads  # the decoder started before the models is stopped
     # found on its own in the user cache: a warning and the training-free scorer instead
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -269,9 +296,11 @@ def test_interrupt_leaves_nothing(cut_video: tuple[Path, list[float]], tmp_path:
         if name == stage and done > 0:
             raise KeyboardInterrupt
 
+    threads = threading.active_count()
     with pytest.raises(KeyboardInterrupt):
         summarize(src, SummarizeConfig(output=str(tmp_path / "old.mp4"), overwrite=True,
                                        plot_path=str(tmp_path / "p.png")), progress=progress)
+    assert threading.active_count() == threads
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.mp4"]
     assert (tmp_path / "old.mp4").read_bytes() == b"previous summary"
 

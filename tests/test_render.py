@@ -288,6 +288,19 @@ def test_output_path_checks(four_sources: Path, tmp_path: Path) -> None:
     assert existing.stat().st_mode & 0o044 == 0o044  # readable by others, unlike a mkstemp file
 
 
+def test_preset_reaches_the_encoder(four_sources: Path, tmp_path: Path) -> None:
+    # x264's ultrafast turns off CABAC and B-frames, which makes the stream Constrained Baseline;
+    # the default (veryfast) stays in the High profile.
+    fast = render.render_summary(four_sources, [(0.0, 1.0)], tmp_path / "u.mp4", fps=FPS, has_audio=True, preset="ultrafast")
+    default = render.render_summary(four_sources, [(0.0, 1.0)], tmp_path / "d.mp4", fps=FPS, has_audio=True)
+    assert fast.n_frames == default.n_frames == 30
+    assert "h264 (Constrained Baseline)" in header(tmp_path / "u.mp4")
+    assert "h264 (High)" in header(tmp_path / "d.mp4")
+    with pytest.raises(UsageError, match="preset"):
+        render.render_summary(four_sources, [(0.0, 1.0)], tmp_path / "x.mp4", fps=FPS, has_audio=True, preset="warp")
+    assert not (tmp_path / "x.mp4").exists()
+
+
 def test_missing_input(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         render.render_summary(tmp_path / "gone.mp4", [(0.0, 1.0)], tmp_path / "c.mp4", fps=FPS, has_audio=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.videogen import ffmpeg_exe, make_video
+from tests.videogen import add_subtitles, ffmpeg_exe, has_encoder, make_video
 from vidsum.errors import InputError
 from vidsum.video import iter_frames, probe, sample_indices
 
@@ -29,6 +29,13 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     make_video(out["webm_23976"], durations=(2.0, 2.0), fps="24000/1001", size=SIZE, audio=False, vcodec="libvpx")
     make_video(out["mp4_12_5"], durations=(2.0, 2.0), fps=12.5, size=SIZE, audio=False)
     make_video(out["mkv_2983"], durations=(2.0, 2.0), fps="179/6", size=SIZE, audio=False)
+    # HEVC in Matroska with audio and a SubRip track; VP9 + Vorbis WebM; H.264 mp4 with mov_text.
+    if has_encoder("libx265"):
+        make_video(d / "hevc.mkv", durations=(2.0, 2.0), fps=25, size=SIZE, audio=True, vcodec="libx265")
+        out["hevc_subs"] = add_subtitles(d / "hevc.mkv", d / "e_hevc_subs.mkv")
+    out["vp9"] = d / "f_vp9.webm"
+    make_video(out["vp9"], durations=(2.0, 2.0), fps=30, size=SIZE, audio=True, vcodec="libvpx-vp9")
+    out["movtext"] = add_subtitles(out["mp4_30"], d / "g_movtext.mp4", codec="mov_text")
     ff = ffmpeg_exe()
     # Rotation as a display matrix (what phones write); ffmpeg 7+ ignores the old `rotate` tag.
     out["rot"] = d / "rot.mp4"
@@ -108,9 +115,14 @@ def test_sample_indices_edge_cases() -> None:
         ("webm_23976", 24000 / 1001, 96, "vp8", False),
         ("mp4_12_5", 12.5, 50, "h264", False),
         ("mkv_2983", 179 / 6, 119, "h264", False),
+        ("hevc_subs", 25.0, 100, "hevc", True),
+        ("vp9", 30.0, 120, "vp9", True),
+        ("movtext", 30.0, 120, "h264", True),
     ],
 )
 def test_probe_generated(videos: dict[str, Path], key: str, fps: float, n_frames: int, codec: str, audio: bool) -> None:
+    if key not in videos:
+        pytest.skip("this ffmpeg has no libx265 encoder")
     info = probe(videos[key])
     assert info.fps == pytest.approx(fps, rel=1e-3)
     assert abs(info.n_frames - n_frames) <= 1
@@ -168,8 +180,10 @@ def test_probe_missing_and_directory(tmp_path: Path) -> None:
 # ---- iter_frames ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["mp4_30", "webm_23976", "mp4_12_5", "mkv_2983"])
+@pytest.mark.parametrize("key", ["mp4_30", "webm_23976", "mp4_12_5", "mkv_2983", "hevc_subs", "vp9", "movtext"])
 def test_iter_frames_picks_match_sample_indices(videos: dict[str, Path], key: str) -> None:
+    if key not in videos:
+        pytest.skip("this ffmpeg has no libx265 encoder")
     info = probe(videos[key])
     stream = iter_frames(videos[key], sample_fps=2.0)
     got = [(i, f.shape, f.dtype) for i, f in stream]

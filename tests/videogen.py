@@ -6,6 +6,7 @@ between segments is a true shot boundary that KTS should recover.
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from pathlib import Path
 from typing import Sequence
@@ -23,6 +24,25 @@ SOURCES = [
     "rgbtestsrc=s={w}x{h}:r={r}:d={d}",
     "color=c=0xE0D020:s={w}x{h}:r={r}:d={d},drawbox=x=20:y=20:w=60:h=60:c=black:t=fill",
 ]
+
+
+@functools.lru_cache(maxsize=None)
+def has_encoder(name: str) -> bool:
+    """Whether the ffmpeg in use can encode with ``name`` (libx265 is missing from some builds)."""
+    listing = subprocess.run([ffmpeg_exe(), "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
+    return any(line.split()[1:2] == [name] for line in listing.splitlines() if line.startswith(" "))
+
+
+def add_subtitles(src: Path, dst: Path, codec: str = "srt") -> Path:
+    """Copy ``src`` to ``dst`` with a two-cue subtitle stream added (srt for Matroska, mov_text for mp4)."""
+    cues = dst.with_suffix(".srt")
+    cues.write_text("1\n00:00:00,500 --> 00:00:01,500\nfirst cue\n\n2\n00:00:02,000 --> 00:00:03,000\nsecond cue\n")
+    subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(src), "-i", str(cues),
+         "-map", "0", "-map", "1", "-c", "copy", "-c:s", codec, str(dst)],
+        check=True,
+    )
+    return dst
 
 
 def make_video(
@@ -56,6 +76,10 @@ def make_video(
     cmd += ["-filter_complex", chain, *maps, "-c:v", vcodec]
     if vcodec == "libx264":
         cmd += ["-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    elif vcodec == "libx265":
+        cmd += ["-preset", "ultrafast", "-pix_fmt", "yuv420p", "-x265-params", "log-level=error"]
+    elif vcodec == "libvpx-vp9":
+        cmd += ["-deadline", "realtime", "-cpu-used", "8"]
     if audio:
         cmd += ["-c:a", acodec or ("libvorbis" if str(path).endswith(".webm") else "aac")]
     cmd += [*extra, str(path)]

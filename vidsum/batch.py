@@ -46,7 +46,6 @@ VIDEO_EXTENSIONS = frozenset(
 )
 SAMPLE_FPS = 2.0  # frames per second, as the public datasets (every 15th frame at 30 fps)
 QUEUE_CHUNKS_PER_WORKER = 4  # decoded chunks buffered per worker: bounds memory, keeps the model fed
-RUNTIME_KEYS = frozenset({"device", "batch_size", "dtype_runtime"})  # describe() keys that do not change features
 EXTRACTOR_ATTR = "extractor"  # root attribute: JSON description of the extractor (data.read_file_attrs)
 Executor = Literal["thread", "process"]
 
@@ -133,7 +132,9 @@ def _describe(extractor: "Extractor", sample_fps: float) -> dict[str, Any]:
 
 
 def _same_extractor(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Same features? Runtime settings (device, batch size) do not change what is computed."""
+    """Same features? Runtime settings (device, batch size, precision) do not change what is computed."""
+    from vidsum.features import RUNTIME_KEYS
+
     a = {k: v for k, v in a.items() if k not in RUNTIME_KEYS}
     b = {k: v for k, v in b.items() if k not in RUNTIME_KEYS}
     return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
@@ -449,6 +450,7 @@ def extract_batch(
     device: str = "auto",
     batch_size: int | None = None,
     sample_fps: float = SAMPLE_FPS,
+    precision: str = "auto",
     workers: int = 1,
     executor: Executor = "thread",
     progress: ProgressFn | None = None,
@@ -482,7 +484,8 @@ def extract_batch(
         from vidsum.features import make_extractor
 
         extractor = make_extractor(
-            backbone_weights=backbone_weights, device=device, batch_size=batch_size, sample_fps=sample_fps
+            backbone_weights=backbone_weights, device=device, batch_size=batch_size, sample_fps=sample_fps,
+            precision=precision,
         )
     desc = _describe(extractor, sample_fps)
     done_keys: set[str] = set()

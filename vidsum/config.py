@@ -99,6 +99,11 @@ class TrainConfig:
 
 
 DEFAULT_BUDGET = 0.15  # fraction of the duration: the public benchmarks' summary length
+# Backbone inference precision: "auto" = fp16 on a GPU, fp32 on the CPU (vidsum.features).
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# libx264 presets, fastest first, and the exact render's default (sizes and times: docs/output.md).
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+X264_PRESET = "veryfast"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,7 +123,9 @@ class SummarizeConfig:
     backbone_weights: str | None = None  # GoogLeNet state dict; None: user cache, else fallback feature
     device: Literal["auto", "cpu", "cuda"] = "auto"
     batch_size: int | None = None  # frames per forward pass; None: the extractor's default
+    precision: str = "auto"  # backbone precision, one of PRECISIONS
     fast: bool = False  # stream-copy cuts at keyframes (not frame-accurate)
+    preset: str = X264_PRESET  # libx264 preset of the exact render, one of X264_PRESETS
     json_path: str | None = None
     plot_path: str | None = None
     overwrite: bool = False
@@ -137,6 +144,10 @@ class SummarizeConfig:
             raise UsageError(f"device must be 'auto', 'cpu' or 'cuda', not {self.device!r}")
         if self.batch_size is not None and self.batch_size < 1:
             raise UsageError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.precision not in PRECISIONS:
+            raise UsageError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        if self.preset not in X264_PRESETS:
+            raise UsageError(f"preset must be one of {', '.join(X264_PRESETS)}, not {self.preset!r}")
         if self.min_shot_s < 0 or self.max_shot_s <= self.min_shot_s:
             raise UsageError(
                 f"need 0 <= min_shot_s < max_shot_s, got {self.min_shot_s} and {self.max_shot_s}"

@@ -11,13 +11,12 @@ training and for inference can be compared.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import logging
 import math
 import os
-import queue
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidsum import weights as weights_mod
+from vidsum.config import PRECISIONS
 from vidsum.device import resolve_device
 from vidsum.errors import UsageError, WeightsError
 from vidsum.progress import ProgressFn, report
-from vidsum.video import FRAME_SIZE, SAMPLE_FPS, FrameStream, VideoInfo, iter_frames, probe, sample_indices
+from vidsum.video import (
+    FRAME_SIZE,
+    SAMPLE_FPS,
+    FrameStream,
+    Prefetcher,
+    VideoInfo,
+    iter_frames,
+    probe,
+    sample_indices,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +58,13 @@ PREPROCESSING = (
     "RGB; whole frame resized to 224x224 (cv2 INTER_AREA, no crop); p / 127.5 - 1 "
     "(= ImageNet mean/std normalisation + torchvision GoogLeNet transform_input=True)"
 )
+# Inference precision. "auto": fp16 on a GPU, fp32 on the CPU. bf16 on the CPU is ~1.9x faster
+# where the CPU has native bf16 (AVX-512 BF16 / AMX) and moved pool5 features by ~0.4 % (relative
+# L2) with random weights (docs/features.md); it is opt-in until checked with the real weights.
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+# describe() keys that say how the features were computed but not which features they are: two
+# descriptions that differ only in these still describe the same features (batch resume, checkpoints).
+RUNTIME_KEYS = frozenset({"device", "batch_size", "precision"})
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -312,20 +328,34 @@ class Extractor:
         """(N, H, W, 3) uint8 RGB -> (N, dim) float32, one row per frame (resized to 224x224 first)."""
         raise NotImplementedError
 
-    def extract(self, path: str | Path, sample_fps: float | None = None, progress: ProgressFn | None = None) -> Features:
+    def extract(
+        self,
+        path: str | Path,
+        sample_fps: float | None = None,
+        progress: ProgressFn | None = None,
+        decoder: Prefetcher | None = None,
+    ) -> Features:
         """Decode ``path`` at ``sample_fps`` (default: the extractor's, 2.0) and featurise the frames.
 
+        ``decoder``: a Prefetcher of ``path`` started earlier (at that sample rate), so that decoding
+        ran while the model loaded; it is consumed here and closed by its owner.
         ``progress("features", frames_done, frames_expected)`` after each batch. Raises InputError
         for files that are not decodable videos (see ``vidsum.video.probe``).
         """
         sample_fps = self.sample_fps if sample_fps is None else float(sample_fps)
-        info = probe(path)
-        stream = iter_frames(path, sample_fps=sample_fps, size=self.input_size, info=info)
+        with contextlib.ExitStack() as stack:
+            if decoder is None:
+                stream = iter_frames(path, sample_fps=sample_fps, size=self.input_size, info=probe(path))
+                decoder = stack.enter_context(Prefetcher(stream, self.batch_size, PREFETCH_BATCHES))
+            return self._extract(decoder, sample_fps, progress)
+
+    def _extract(self, decoder: Prefetcher, sample_fps: float, progress: ProgressFn | None) -> Features:
+        stream, info = decoder.stream, decoder.stream.info
         expected = len(sample_indices(info.n_frames, info.fps, sample_fps))
         rows: list[np.ndarray] = []
         picks: list[int] = []
         report(progress, "features", 0, expected)
-        for indices, batch in prefetch_batches(stream, self.batch_size):
+        for indices, batch in regroup(iter(decoder), self.batch_size):
             rows.append(self.extract_frames(batch))
             picks.extend(indices)
             report(progress, "features", len(picks), max(expected, len(picks)))
@@ -342,60 +372,53 @@ class Extractor:
 
 def prefetch_batches(stream: FrameStream, batch_size: int, depth: int = PREFETCH_BATCHES) -> Iterator[tuple[list[int], np.ndarray]]:
     """Yield ([frame_index, ...], (n, H, W, 3) uint8) batches of ``stream``, decoded ahead of use
-    by a producer thread through a queue of ``depth`` batches (memory stays bounded).
+    by a producer thread (``vidsum.video.Prefetcher``); closing this generator stops the thread."""
+    with Prefetcher(stream, batch_size, depth) as batches:
+        yield from batches
 
-    An error in the decoder is re-raised here; closing this generator early stops the thread.
-    """
-    q: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
-    end = object()
 
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+def regroup(chunks: Iterator[tuple[list[int], np.ndarray]], size: int) -> Iterator[tuple[list[int], np.ndarray]]:
+    """Re-cut a stream of (indices, frames) chunks into batches of ``size`` frames (the last may be short)."""
+    indices: list[int] = []
+    parts: list[np.ndarray] = []
+    n = 0
+    for idx, frames in chunks:
+        indices.extend(idx)
+        parts.append(frames)
+        n += len(frames)
+        while n >= size:
+            batch = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            yield indices[:size], batch[:size]
+            indices, parts, n = indices[size:], ([batch[size:]] if n > size else []), n - size
+    if n:
+        yield indices, np.concatenate(parts)
 
-    def produce() -> None:
-        try:
-            indices: list[int] = []
-            frames: list[np.ndarray] = []
-            for index, frame in stream:
-                indices.append(index)
-                frames.append(frame)
-                if len(frames) == batch_size:
-                    if not put((indices, np.stack(frames))):
-                        return
-                    indices, frames = [], []
-            if frames and not put((indices, np.stack(frames))):
-                return
-            put(end)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            put(exc)
-        finally:
-            stream.close()
 
-    thread = threading.Thread(target=produce, name="vidsum-decode", daemon=True)
-    thread.start()
+def _cpu_has_bf16() -> bool:
+    """Whether oneDNN runs bf16 natively here (a private torch check: unknown counts as yes)."""
     try:
-        while True:
-            item = q.get()
-            if item is end:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join()
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return True
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """"auto" -> fp16 on CUDA, fp32 on the CPU; "fp16" on the CPU is a UsageError (no fast CPU
+    kernels); "bf16" on a CPU without native bf16 works but is slow, so it logs a warning."""
+    if precision not in PRECISIONS:
+        raise UsageError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if precision == "auto":
+        return "fp16" if device.type == "cuda" else "fp32"
+    if device.type == "cpu" and precision == "fp16":
+        raise UsageError("--precision fp16 needs a CUDA GPU; on the CPU use bf16 (fast where supported) or fp32")
+    if device.type == "cpu" and precision == "bf16" and not _cpu_has_bf16():
+        log.warning("this CPU has no native bf16 (AVX-512 BF16 or AMX): bf16 inference will be slow; use --precision fp32")
+    return precision
 
 
 class GoogLeNetExtractor(Extractor):
-    """GoogLeNet pool5 features (1024-d). CPU: fp32, BatchNorm folded, channels_last,
-    inference_mode, batches of 8. CUDA: fp16, batches of 128, pinned uint8 transfers."""
+    """GoogLeNet pool5 features (1024-d). CPU: fp32 (or bf16 on request), BatchNorm folded,
+    channels_last, inference_mode, batches of 8. CUDA: fp16, batches of 128, pinned uint8 transfers."""
 
     name = "googlenet-pool5"
     dim = GOOGLENET_DIM
@@ -408,17 +431,17 @@ class GoogLeNetExtractor(Extractor):
         device: str = "auto",
         batch_size: int | None = None,
         sample_fps: float = SAMPLE_FPS,
+        precision: str = "auto",
     ) -> None:
         self.device = resolve_device(device)
+        self.precision = resolve_precision(precision, self.device)
         self.batch_size = int(batch_size or (CUDA_BATCH if self.device.type == "cuda" else CPU_BATCH))
         if self.batch_size < 1:
             raise UsageError(f"batch size must be >= 1, got {self.batch_size}")
         self.sample_fps = float(sample_fps)
         self.weights_sha256 = weights_sha256
         self.weights_name = weights_name
-        # Half precision is the usual GPU choice for this net; on the CPU bf16 changed features by
-        # ~0.2 % (MEASUREMENTS.md) and is not validated with the real weights, so fp32 stays.
-        self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        self.dtype = DTYPES[self.precision]
         net = fold_batchnorm(model)
         net.fc = nn.Identity()  # type: ignore[assignment]
         self.model = net.to(self.device, dtype=self.dtype, memory_format=torch.channels_last).eval()
@@ -431,6 +454,7 @@ class GoogLeNetExtractor(Extractor):
             "layer": "pool5 (global average pool after inception5b)",
             "weights_sha256": self.weights_sha256,
             "preprocessing": PREPROCESSING,
+            "precision": self.precision,
             "sample_fps": self.sample_fps if sample_fps is None else float(sample_fps),
             "fallback": False,
         }
@@ -540,6 +564,7 @@ def make_extractor(
     sample_fps: float = SAMPLE_FPS,
     allow_download: bool | None = None,
     progress: ProgressFn | None = None,
+    precision: str = "auto",
 ) -> Extractor:
     """The feature extractor to use.
 
@@ -581,6 +606,7 @@ def make_extractor(
             reason,
             FallbackExtractor.name,
         )
+        resolve_precision(precision, resolve_device(device))  # unused by the fallback, but still checked
         return FallbackExtractor(batch_size=batch_size, sample_fps=sample_fps)
     digest = weights_mod.sha256_file(path)
     official = digest.startswith(entry.sha256)
@@ -599,4 +625,5 @@ def make_extractor(
         device=device,
         batch_size=batch_size,
         sample_fps=sample_fps,
+        precision=precision,
     )

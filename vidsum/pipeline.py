@@ -37,6 +37,10 @@ MIN_DURATION_S = 1.0  # seconds: shorter inputs have nothing to summarize
 MIN_FRAMES = 2  # a single still frame is not a video
 SHOTS_PER_BUDGET = 3  # no shot longer than budget / 3, when the minimum shot length allows
 SCORER_FALLBACK = "training-free (representativeness + diversity, vidsum.unsupervised)"
+# Decoding runs ahead of the models while they load: chunks of this many sampled frames, at most
+# DECODE_AHEAD frames (224x224 RGB, 150 KB each: 38 MB) waiting for the first forward pass.
+DECODE_CHUNK = 8
+DECODE_AHEAD = 256
 MODEL_ENV = "VIDSUM_MODEL"  # checkpoint path override, below --model
 CHECKPOINT_NAMES = ("dmasum-tvsum.pt", "dmasum-summe.pt")  # in weights/ or the cache, first found wins (weights/README.md)
 
@@ -172,8 +176,9 @@ def compare_extractors(ckpt: dict[str, Any] | None, used: dict[str, Any], model_
             f"{dim}-d ({_name(used)}); pass the backbone weights it was trained with "
             "(--backbone-weights) or a checkpoint trained on these features"
         )
-    ignore = {"device", "batch_size", "dtype_runtime"}
-    diff = sorted(k for k in set(ckpt) | set(used) if k not in ignore and ckpt.get(k) != used.get(k))
+    from vidsum.features import RUNTIME_KEYS
+
+    diff = sorted(k for k in set(ckpt) | set(used) if k not in RUNTIME_KEYS and ckpt.get(k) != used.get(k))
     if diff:
         return (
             f"{model_path}: trained on features from {_name(ckpt)} but "
@@ -314,59 +319,69 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
     if capacity < 1:
         raise UsageError(f"{src}: a {budget_s:.2f} s summary holds no whole frame at {info.fps:g} fps; ask for more")
 
-    device = str(resolve_device(cfg.device))
-    model_path, model_source = resolve_model(cfg.model)
-    if model_path is None:
-        msg = (
-            "no trained DMASum checkpoint found (--model, $VIDSUM_MODEL, weights/, user cache): using "
-            "the training-free scorer (representativeness + diversity). To use DMASum, train one with "
-            "`vidsum train --data tvsum.h5 --out runs/tvsum` and pass --model runs/tvsum/fold_0.pt "
-            "(see weights/README.md)"
-        )
-        if cfg.strict:
-            raise WeightsError(f"--strict: {msg}")
-        warn(msg)
-
-    with _timed(timings, "load_model"):
-        model = model_info = None
-        if model_path is not None:  # first: a broken checkpoint fails before the backbone loads
-            from vidsum.checkpoint import load_model, predict
-
-            model, model_info = load_model(model_path, device=device)
-        from vidsum.features import make_extractor
-
-        extractor = make_extractor(
-            backbone_weights=cfg.backbone_weights,
-            device=device,
-            batch_size=cfg.batch_size,
-            allow_fallback=not cfg.strict,
-            sample_fps=cfg.sample_fps,
-        )
-        described = dict(extractor.describe(cfg.sample_fps))
-        if _is_fallback(described):
-            # make_extractor has already logged why; record it for the JSON without repeating it
-            warnings.append(
-                f"no GoogLeNet weights (--backbone-weights or the user cache): using the weight-free "
-                f"fallback feature ({_name(described)}); get the real backbone with "
-                "`vidsum weights download googlenet`"
+    # Decoding starts now and runs while torch is imported and the models load (seconds; more
+    # when CUDA starts); its queue bounds how far ahead it gets (DECODE_AHEAD frames).
+    decoder = video.Prefetcher(
+        video.iter_frames(src, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),
+        DECODE_CHUNK, DECODE_AHEAD // DECODE_CHUNK,
+    )
+    try:
+        device = str(resolve_device(cfg.device))
+        model_path, model_source = resolve_model(cfg.model)
+        if model_path is None:
+            msg = (
+                "no trained DMASum checkpoint found (--model, $VIDSUM_MODEL, weights/, user cache): using "
+                "the training-free scorer (representativeness + diversity). To use DMASum, train one with "
+                "`vidsum train --data tvsum.h5 --out runs/tvsum` and pass --model runs/tvsum/fold_0.pt "
+                "(see weights/README.md)"
             )
-        if model_path is not None:
-            try:
-                w = compare_extractors((model_info or {}).get("features"), described, model_path)
-            except CheckpointError as exc:
-                # A checkpoint found on its own (weights/, cache) must not break the no-network
-                # path when only the weight-free feature is available: fall back, loudly.
-                if model_source in ("--model", f"${MODEL_ENV}") or cfg.strict:
-                    raise
-                w = f"{exc}; using the training-free scorer instead"
-                model = model_info = None
-                model_path, model_source = None, "training-free scorer"
-            if w:
-                warn(w)
+            if cfg.strict:
+                raise WeightsError(f"--strict: {msg}")
+            warn(msg)
 
-    # 2. the slow part: decode + features
-    with _timed(timings, "features"):
-        feats = extractor.extract(src, sample_fps=cfg.sample_fps, progress=progress)
+        with _timed(timings, "load_model"):
+            model = model_info = None
+            if model_path is not None:  # first: a broken checkpoint fails before the backbone loads
+                from vidsum.checkpoint import load_model, predict
+
+                model, model_info = load_model(model_path, device=device)
+            from vidsum.features import make_extractor
+
+            extractor = make_extractor(
+                backbone_weights=cfg.backbone_weights,
+                device=device,
+                batch_size=cfg.batch_size,
+                allow_fallback=not cfg.strict,
+                sample_fps=cfg.sample_fps,
+                precision=cfg.precision,
+            )
+            described = dict(extractor.describe(cfg.sample_fps))
+            if _is_fallback(described):
+                # make_extractor has already logged why; record it for the JSON without repeating it
+                warnings.append(
+                    f"no GoogLeNet weights (--backbone-weights or the user cache): using the weight-free "
+                    f"fallback feature ({_name(described)}); get the real backbone with "
+                    "`vidsum weights download googlenet`"
+                )
+            if model_path is not None:
+                try:
+                    w = compare_extractors((model_info or {}).get("features"), described, model_path)
+                except CheckpointError as exc:
+                    # A checkpoint found on its own (weights/, cache) must not break the no-network
+                    # path when only the weight-free feature is available: fall back, loudly.
+                    if model_source in ("--model", f"${MODEL_ENV}") or cfg.strict:
+                        raise
+                    w = f"{exc}; using the training-free scorer instead"
+                    model = model_info = None
+                    model_path, model_source = None, "training-free scorer"
+                if w:
+                    warn(w)
+
+        # 2. the slow part: decode + features
+        with _timed(timings, "features"):
+            feats = extractor.extract(src, sample_fps=cfg.sample_fps, progress=progress, decoder=decoder)
+    finally:
+        decoder.close()
     x = np.asarray(feats.features, dtype=np.float32)
     picks = np.asarray(feats.picks, dtype=np.int64)
     info = feats.info or info
@@ -422,7 +437,7 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
         with _timed(timings, "render"):
             rendered = render_mod.render_summary(
                 src, segments, tmp_out, fps=info.fps, has_audio=info.has_audio, fast=cfg.fast,
-                progress=progress, overwrite=True,
+                progress=progress, overwrite=True, preset=cfg.preset,
             )
         if info.has_audio and not rendered.has_audio:
             warn(f"{src}: the input has audio but the summary clip has none")

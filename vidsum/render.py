@@ -32,6 +32,7 @@ from typing import IO, Any, Sequence
 
 import numpy as np
 
+from vidsum.config import X264_PRESET, X264_PRESETS
 from vidsum.errors import InputError, OutputError, ToolError, UsageError
 from vidsum.io import atomic_path
 from vidsum.progress import ProgressFn, report
@@ -50,7 +51,6 @@ MERGE_GAP_S = 5.0  # seconds
 # the frame; far less than half a frame at any real frame rate.
 SEEK_EPSILON_S = 0.001  # seconds
 SILENCE = "anullsrc=r=48000:cl=stereo"  # lavfi source for clip audio past the end of the source track
-X264_PRESET = "veryfast"
 X264_CRF = 20
 AAC_BITRATE = "160k"
 VP9_CRF = 32
@@ -135,6 +135,7 @@ def render_summary(
     fast: bool = False,
     progress: ProgressFn | None = None,
     overwrite: bool = False,
+    preset: str = X264_PRESET,
 ) -> RenderResult:
     """Write the segments of ``src`` one after another into ``out``.
 
@@ -142,15 +143,18 @@ def render_summary(
     mode each is snapped to whole frames of ``fps`` (frames round(start*fps) .. round(end*fps)-1)
     and segments that touch after snapping are joined. ``has_audio``: whether ``src`` has an audio
     stream (the first one is used). The container follows ``out``'s suffix (see CONTAINERS).
-    Progress: ``progress("render", seconds_written, total_seconds)``.
+    ``preset``: the libx264 preset of an exact H.264 render (faster presets give larger files;
+    ignored for VP9 and ``fast``). Progress: ``progress("render", seconds_written, total_seconds)``.
     """
     src, out = Path(src), Path(out)
+    if preset not in X264_PRESETS:
+        raise UsageError(f"preset must be one of {', '.join(X264_PRESETS)}, not {preset!r}")
     container, vfamily = _check_paths(src, out, overwrite)
     if not fps > 0:
         raise UsageError(f"fps must be > 0 to cut {src}, got {fps}")
     spans = _check_segments(segments, src)
     exe = ffmpeg_path()
-    job = _Job(out=out, progress=progress, total=0.0)
+    job = _Job(out=out, progress=progress, total=0.0, preset=preset)
     with _atomic_output(out) as tmp:
         if fast:
             _render_copy(exe, src, spans, tmp, container, has_audio, job)
@@ -273,7 +277,9 @@ def _atomic_output(out: Path) -> Any:
 # ----------------------------------------------------------------------------- commands
 
 
-def _encode_args(container: str, vfamily: str, has_audio: bool, audio_codec: bool = True) -> dict[str, Any]:
+def _encode_args(
+    container: str, vfamily: str, has_audio: bool, audio_codec: bool = True, preset: str = X264_PRESET
+) -> dict[str, Any]:
     """Output options for the re-encode; ``audio_codec=False`` leaves audio as PCM (batches)."""
     if vfamily == "vp9":
         args: dict[str, Any] = {
@@ -286,7 +292,7 @@ def _encode_args(container: str, vfamily: str, has_audio: bool, audio_codec: boo
         }
         audio = {"acodec": "libopus", "b:a": OPUS_BITRATE}
     else:
-        args = {"vcodec": "libx264", "preset": X264_PRESET, "crf": X264_CRF}
+        args = {"vcodec": "libx264", "preset": preset, "crf": X264_CRF}
         audio = {"acodec": "aac", "b:a": AAC_BITRATE}
     args["pix_fmt"] = "yuv420p"
     if has_audio:
@@ -410,6 +416,7 @@ class _Job:
     total: float
     offset: float = 0.0
     frames: int = 0
+    preset: str = X264_PRESET
 
 
 def _render_exact(
@@ -425,7 +432,7 @@ def _render_exact(
 ) -> None:
     audio_end = _audio_end_s(exe, src) if has_audio else None
     if len(spans) <= MAX_SEGMENTS_PER_COMMAND:
-        encode = _encode_args(container, vfamily, has_audio)
+        encode = _encode_args(container, vfamily, has_audio, preset=job.preset)
         _run(_exact_command(exe, src, spans, dst, fps, container, encode, has_audio, audio_end), job)
         return
     # Batches are encoded with the final video settings and PCM audio into Matroska, then joined
@@ -436,14 +443,14 @@ def _render_exact(
         for b in range(0, len(spans), MAX_SEGMENTS_PER_COMMAND):
             batch = spans[b : b + MAX_SEGMENTS_PER_COMMAND]
             part = Path(tmpdir) / f"part{len(parts):05d}.mkv"
-            encode = _encode_args("matroska", vfamily, has_audio, audio_codec=False)
+            encode = _encode_args("matroska", vfamily, has_audio, audio_codec=False, preset=job.preset)
             _run(_exact_command(exe, src, batch, part, fps, "matroska", encode, has_audio, audio_end), job)
             job.offset += sum(n for _, n in batch) / fps
             parts.append(part)
         listing = Path(tmpdir) / "parts.ffconcat"
         _concat_listing(listing, [(p, None, None) for p in parts])
         extra: dict[str, Any] = {"vcodec": "copy"}
-        final = _encode_args(container, vfamily, has_audio)
+        final = _encode_args(container, vfamily, has_audio, preset=job.preset)
         extra.update({k: v for k, v in final.items() if k in ("acodec", "b:a", "movflags")})
         frames, job.frames, job.progress = job.frames, 0, None
         _run(_copy_command(exe, listing, dst, container, has_audio, extra), job)

@@ -15,11 +15,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import queue
 import re
 import subprocess
+import threading
 from pathlib import Path
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -383,3 +385,70 @@ def iter_frames(
     Pass ``info`` from an earlier ``probe`` to skip probing again.
     """
     return FrameStream(path, sample_fps=sample_fps, size=size, progress=progress, info=info)
+
+
+class Prefetcher:
+    """Decodes ``stream`` in a background thread, ``chunk`` frames at a time, at most ``depth``
+    chunks ahead of the consumer (memory stays bounded). Iterating yields
+    ([frame_index, ...], (n, H, W, 3) uint8) chunks in order and re-raises a decoder error;
+    ``close()`` (or leaving a ``with`` block) stops the thread and closes the stream.
+
+    OpenCV releases the GIL while it decodes, so the consumer (a forward pass, or importing torch
+    and loading models before the first one) runs at the same time.
+    """
+
+    def __init__(self, stream: FrameStream, chunk: int, depth: int) -> None:
+        self.stream = stream
+        self._chunk = max(1, int(chunk))
+        self._q: queue.Queue[Any] = queue.Queue(maxsize=max(1, int(depth)))
+        self._stop = threading.Event()
+        self._end = object()
+        self._thread = threading.Thread(target=self._produce, name="vidsum-decode", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        try:
+            indices: list[int] = []
+            frames: list[np.ndarray] = []
+            for index, frame in self.stream:
+                indices.append(index)
+                frames.append(frame)
+                if len(frames) == self._chunk:
+                    if not self._put((indices, np.stack(frames))):
+                        return
+                    indices, frames = [], []
+            if frames and not self._put((indices, np.stack(frames))):
+                return
+            self._put(self._end)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            self._put(exc)
+        finally:
+            self.stream.close()
+
+    def __iter__(self) -> Iterator[tuple[list[int], np.ndarray]]:
+        while True:
+            item = self._q.get()
+            if item is self._end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self) -> "Prefetcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

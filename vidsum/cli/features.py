@@ -25,6 +25,10 @@ def features_command(
     workers: int = typer.Option(2, "--workers", "-j", help="Videos decoded in parallel, feeding one batched model."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Frames per model call (default: the extractor's).", show_default=False),
     device: str = typer.Option("auto", "--device", help="auto (GPU when available), cpu or cuda."),
+    precision: str = typer.Option(
+        "auto", "--precision", help="GoogLeNet precision: auto (fp16 on a GPU, fp32 on the CPU), fp32, bf16 "
+        "(~2x faster on CPUs with native bf16; features move by ~0.4 %) or fp16 (GPU only).",
+    ),
     sample_fps: float = typer.Option(2.0, "--sample-fps", help="Frames per second sampled (the public datasets use 2)."),
     backbone_weights: Optional[Path] = typer.Option(
         None, "--backbone-weights", help="GoogLeNet ImageNet state dict. Default: the user cache (`vidsum weights download`), "
@@ -53,6 +57,10 @@ def features_command(
             raise UsageError(f"--batch-size must be >= 1, got {batch_size}")
         if sample_fps <= 0:
             raise UsageError(f"--sample-fps must be > 0, got {sample_fps}")
+        from vidsum.config import PRECISIONS
+
+        if precision not in PRECISIONS:
+            raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         if decoder not in ("thread", "process"):
             raise UsageError(f"--decoder must be 'thread' or 'process', not {decoder!r}")
         paths = collect_videos(videos or [], list_file)
@@ -66,6 +74,7 @@ def features_command(
                 device=device,
                 batch_size=batch_size,
                 sample_fps=sample_fps,
+                precision=precision,
                 workers=workers,
                 executor=decoder,  # type: ignore[arg-type]
                 progress=progress,
