@@ -1,14 +1,14 @@
 """End-to-end benchmark of `vidsum summarize` (issue 3), one run, ratios measured within it.
 
-    nice python bench/e2e_bench.py --workdir /tmp/vidsum-bench --write bench/results/e2e.md
+    python bench/e2e_bench.py --workdir /tmp/vidsum-bench --write bench/results/e2e.md
 
 1. On a generated 5-minute 1280x720 30 fps H.264 + AAC video:
    a. ratio = `vidsum summarize` wall time / (`ffmpeg -i video -f null -` + GoogLeNet forward
       alone on the sampled frames)                                           goal <= 1.2
    b. speed-up over a peer-style pipeline written below (cv2 read() + RGB conversion of every
       frame, one frame per forward pass, the original KTS DP in plain numpy, one ffmpeg
-      select-filter re-encode of the whole source with vidsum's x264 preset and CRF, so that the
-      encoder settings are the same on both sides)                          goal >= 3
+      select-filter re-encode of the whole source with vidsum's x264 preset and CRF, cutting the
+      frames vidsum selected, so that both sides encode the same clip the same way)   goal >= 3
 2. Peak RSS of `vidsum summarize` on a generated 2-hour low-resolution video with a paper-sized
    random DMASum checkpoint                                                   goal <= 3 GB
 
@@ -175,8 +175,15 @@ def peer_kts(K: np.ndarray, ncp: int, vmax: float = 1.0) -> np.ndarray:
     return cps
 
 
-def peer_pipeline(video: Path, backbone: Path, ckpt: Path, out: Path) -> dict[str, float]:
-    """The obvious way, as peers' scripts do it. Returns per-stage seconds."""
+def peer_pipeline(video: Path, backbone: Path, ckpt: Path, out: Path, reference: Path) -> dict[str, float]:
+    """The obvious way, as peers' scripts do it. Returns per-stage seconds, plus how many shots the
+    peer's KTS found and selected.
+
+    The render cuts the shots that vidsum selected (read from its JSON ``reference``), not the
+    peer's own: the peer's KTS can collapse to one shot longer than the budget, and then its
+    knapsack selects nothing (the empty-summary bug). An empty select expression would make ffmpeg
+    keep every frame and re-encode the whole video, which would compare the cost of different
+    clips. Cutting the same frames compares the methods."""
     import cv2
     import torch
 
@@ -227,10 +234,12 @@ def peer_pipeline(video: Path, backbone: Path, ckpt: Path, out: Path) -> dict[st
     frames = frame_scores_from_steps(scores, np.array(picks), n_frames)
     sel = select_shots(frames, shots, budget_frames(n_frames))
     t["scores+selection"] = time.perf_counter() - t0
+    t["peer_shots"], t["peer_selected"] = float(len(shots)), float(sel.sum())
 
     t0 = time.perf_counter()
-    expr = "+".join(f"between(n,{a},{b})" for a, b in shots[sel])
-    aexpr = "+".join(f"between(t,{a / fps:.6f},{(b + 1) / fps:.6f})" for a, b in shots[sel])
+    chosen = [(s["start_frame"], s["end_frame"]) for s in json.loads(reference.read_text())["shots"] if s["selected"]]
+    expr = "+".join(f"between(n,{a},{b})" for a, b in chosen)
+    aexpr = "+".join(f"between(t,{a / fps:.6f},{(b + 1) / fps:.6f})" for a, b in chosen)
     subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(video),
          "-vf", f"select='{expr}',setpts=N/FRAME_RATE/TB", "-af", f"aselect='{aexpr}',asetpts=N/SR/TB",
@@ -253,30 +262,43 @@ def vidsum_cmd(video: Path, out: Path, backbone: Path | None, ckpt: Path) -> lis
     return cmd + (["--backbone-weights", str(backbone)] if backbone else [])
 
 
-def run_variants(specs: list[str], video: Path, work: Path, backbone: Path, ckpt: Path, n_sampled: int,
-                 res: dict) -> list[dict]:
-    """Time `summarize` with each NAME=FLAGS; a variant that sets --precision is also compared with
-    the floor that uses its own forward pass (ffmpeg null + the forward alone at that precision)."""
-    out = []
-    for spec in specs:
-        name, _, flags = spec.partition("=")
-        extra = flags.split()
-        precision = extra[extra.index("--precision") + 1] if "--precision" in extra else "auto"
-        key = f"forward_{precision}_s"
-        if precision != "auto" and key not in res:
-            res[key], _ = googlenet_forward_time(backbone, n_sampled, None, precision)
-        clip = work / f"summary_{name}.mp4"
-        wall, code, peak, err = run_peak(vidsum_cmd(video, clip, backbone, ckpt) + extra)
-        if code != 0:
-            raise SystemExit(f"vidsum summarize {flags} failed ({code}):\n{err}")
-        own = res["ffmpeg_null_s"] + res.get(key, res["forward_s"])
-        v = {"name": name, "flags": flags, "e2e_s": wall, "peak_rss_bytes": peak, "clip_bytes": clip.stat().st_size,
-             "ratio_vs_floor": wall / (res["ffmpeg_null_s"] + res["forward_s"]), "ratio_vs_own_floor": wall / own,
-             "stages": json.loads(clip.with_suffix(".json").read_text()).get("timings_s")}
-        print(f"variant {name}: {wall:.1f} s -> ratio {v['ratio_vs_floor']:.2f} (own floor {v['ratio_vs_own_floor']:.2f})",
-              flush=True)
-        out.append(v)
-    return out
+def measure_summarize(video: Path, work: Path, backbone: Path, ckpt: Path, n_sampled: int, variants: list[str],
+                      repeat: int) -> dict:
+    """Time ffmpeg null, the forward alone (at each precision used) and `summarize` with the default
+    flags and each NAME=FLAGS variant, ``repeat`` times round-robin (so that drift hits every
+    configuration alike); medians. Returns {"null_s", "forward_s": {precision: s}, "runs": [...]}."""
+    configs = [("default", "")] + [tuple(v.partition("=")[::2]) for v in variants]  # type: ignore[misc]
+    precisions = {"auto"} | {f.split()[f.split().index("--precision") + 1] for _, f in configs if "--precision" in f.split()}
+    null_t: list[float] = []
+    fwd_t: dict[str, list[float]] = {p: [] for p in sorted(precisions)}
+    runs: dict[str, dict] = {name: {"name": name, "flags": flags, "walls": [], "peaks": []} for name, flags in configs}
+    for r in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "null", "-"], check=True)
+        null_t.append(time.perf_counter() - t0)
+        for precision in fwd_t:
+            fwd_t[precision].append(googlenet_forward_time(backbone, n_sampled, None, precision)[0])
+        for name, flags in configs:
+            clip = work / ("summary.mp4" if name == "default" else f"summary_{name}.mp4")
+            wall, code, peak, err = run_peak(vidsum_cmd(video, clip, backbone, ckpt) + flags.split())
+            if code != 0:
+                raise SystemExit(f"vidsum summarize {flags} failed ({code}):\n{err}")
+            run = runs[name]
+            run["walls"].append(wall)
+            run["peaks"].append(peak)
+            run["clip_bytes"] = clip.stat().st_size
+            run["stages"] = json.loads(clip.with_suffix(".json").read_text()).get("timings_s")
+            print(f"round {r + 1}/{repeat} {name}: {wall:.1f} s", flush=True)
+    null_s = float(np.median(null_t))
+    forward = {p: float(np.median(t)) for p, t in fwd_t.items()}
+    for name, flags in configs:
+        run = runs[name]
+        precision = flags.split()[flags.split().index("--precision") + 1] if "--precision" in flags.split() else "auto"
+        run["e2e_s"] = float(np.median(run["walls"]))
+        run["peak_rss_bytes"] = max(run["peaks"])
+        run["ratio_vs_floor"] = run["e2e_s"] / (null_s + forward["auto"])
+        run["ratio_vs_own_floor"] = run["e2e_s"] / (null_s + forward[precision])
+    return {"null_s": null_s, "null_all": null_t, "forward_s": forward, "forward_all": fwd_t, "runs": list(runs.values())}
 
 
 def offline_env(work: Path) -> dict[str, str]:
@@ -297,14 +319,17 @@ def main() -> None:
                     help="features of the memory run: the weight-free one (fast) or GoogLeNet (random weights)")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=FLAGS",
                     help="also time `summarize FLAGS` (e.g. 'bf16=--precision bf16'); repeatable")
-    ap.add_argument("--peer-only", nargs=4, metavar=("VIDEO", "BACKBONE", "CKPT", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds of (ffmpeg null, forward, summarize and each variant), round-robin; medians")
+    ap.add_argument("--peer-only", nargs=5, metavar=("VIDEO", "BACKBONE", "CKPT", "OUT", "REFERENCE_JSON"),
+                    help=argparse.SUPPRESS)
     args = ap.parse_args()
     global DEVICE
     DEVICE = args.device
 
     if args.peer_only:
-        video, backbone, ckpt, out = map(Path, args.peer_only)
-        stages = peer_pipeline(video, backbone, ckpt, out)
+        video, backbone, ckpt, out, reference = map(Path, args.peer_only)
+        stages = peer_pipeline(video, backbone, ckpt, out, reference)
         print(json.dumps(stages))
         return
 
@@ -319,33 +344,30 @@ def main() -> None:
 
     # warm the page cache so that the first timed reader does not pay for it
     subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "null", "-"], check=True)
-    t0 = time.perf_counter()
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "null", "-"], check=True)
-    res["ffmpeg_null_s"] = time.perf_counter() - t0
 
     from vidsum.video import probe, sample_indices
 
     info = probe(video)
     n_sampled = len(sample_indices(info.n_frames, info.fps, 2.0))
-    res["n_frames"], res["n_sampled"] = info.n_frames, n_sampled
-    res["forward_s"], res["batch_size"] = googlenet_forward_time(backbone, n_sampled, None)
-    print(f"ffmpeg null {res['ffmpeg_null_s']:.1f} s; GoogLeNet forward on {n_sampled} frames {res['forward_s']:.1f} s", flush=True)
-
-    out = work / "summary.mp4"
-    wall, code, peak_short, err = run_peak(vidsum_cmd(video, out, backbone, ckpt))
-    if code != 0:
-        raise SystemExit(f"vidsum summarize failed ({code}):\n{err}")
-    res["e2e_s"] = wall
-    res["e2e_peak_rss_bytes"] = peak_short
-    res["e2e_stages"] = json.loads(out.with_suffix(".json").read_text()).get("timings_s")
-    res["ratio_vs_floor"] = wall / (res["ffmpeg_null_s"] + res["forward_s"])  # type: ignore[operator]
-    print(f"vidsum summarize {wall:.1f} s -> ratio {res['ratio_vs_floor']:.2f}", flush=True)
-    res["variants"] = run_variants(args.variant, video, work, backbone, ckpt, n_sampled, res)
+    res["n_frames"], res["n_sampled"], res["repeat"] = info.n_frames, n_sampled, args.repeat
+    m = measure_summarize(video, work, backbone, ckpt, n_sampled, args.variant, args.repeat)
+    res["ffmpeg_null_s"], res["forward_s"] = m["null_s"], m["forward_s"]["auto"]
+    res["forward_by_precision_s"], res["null_all"], res["forward_all"] = m["forward_s"], m["null_all"], m["forward_all"]
+    res["batch_size"] = 8 if DEVICE == "cpu" else 128
+    default, res["variants"] = m["runs"][0], m["runs"][1:]
+    res["e2e_s"], res["e2e_all"] = default["e2e_s"], default["walls"]
+    res["e2e_peak_rss_bytes"], res["e2e_stages"] = default["peak_rss_bytes"], default["stages"]
+    res["ratio_vs_floor"] = default["ratio_vs_floor"]
+    res["clip_bytes"] = default["clip_bytes"]
+    wall = res["e2e_s"]
+    print(f"ffmpeg null {res['ffmpeg_null_s']:.1f} s; forward {res['forward_s']:.1f} s; summarize {wall:.1f} s "
+          f"-> ratio {res['ratio_vs_floor']:.2f}", flush=True)
 
     if not args.skip_peer:
         peer_out = work / "peer_summary.mp4"
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, __file__, "--peer-only", str(video), str(backbone), str(ckpt), str(peer_out)],
+        proc = subprocess.run([sys.executable, __file__, "--peer-only", str(video), str(backbone), str(ckpt), str(peer_out),
+                               str(work / "summary.json")],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"peer pipeline failed:\n{proc.stderr}")
@@ -354,7 +376,7 @@ def main() -> None:
         res["speedup_vs_peer"] = res["peer_s"] / wall  # type: ignore[operator]
         print(f"peer {res['peer_s']:.1f} s -> speed-up {res['speedup_vs_peer']:.2f}x", flush=True)
         for v in res["variants"]:  # type: ignore[union-attr]
-            v["speedup_vs_peer"] = res["peer_s"] / v["e2e_s"]
+            v["speedup_vs_peer"] = res["peer_s"] / v["e2e_s"]  # type: ignore[index]
 
     if args.long_hours > 0:
         long_out = work / "long_summary.mp4"
@@ -393,7 +415,7 @@ def render_markdown(res: dict, argv: list[str]) -> str:
         "",
         "| measurement | value | goal |",
         "|---|---|---|",
-        f"| `ffmpeg -i video -f null -` | {res['ffmpeg_null_s']:.1f} s | |",
+        f"| `ffmpeg -i video -f null -` (median of {res['repeat']}) | {res['ffmpeg_null_s']:.1f} s | |",
         f"| GoogLeNet forward alone on the sampled frames (batch {res['batch_size']}) | {res['forward_s']:.1f} s | |",
         f"| `vidsum summarize` end to end (subprocess, imports included) | {res['e2e_s']:.1f} s | |",
         f"| peak RSS of that run | {res['e2e_peak_rss_bytes'] / 2**30:.2f} GiB | |",
@@ -414,7 +436,7 @@ def render_markdown(res: dict, argv: list[str]) -> str:
             "| flags | end to end | ratio | ratio to own floor | speed-up over peer | clip size | stages (s) |",
             "|---|---|---|---|---|---|---|",
             f"| (default) | {res['e2e_s']:.1f} s | {res['ratio_vs_floor']:.2f} | {res['ratio_vs_floor']:.2f} | "
-            f"{res.get('speedup_vs_peer', float('nan')):.2f}x | {(res['workdir'] / 'summary.mp4').stat().st_size / 2**20:.1f} MiB | "
+            f"{res.get('speedup_vs_peer', float('nan')):.2f}x | {res['clip_bytes'] / 2**20:.1f} MiB | "
             f"`{json.dumps(res.get('e2e_stages'))}` |",
         ]
         for v in res["variants"]:
@@ -422,11 +444,21 @@ def render_markdown(res: dict, argv: list[str]) -> str:
                 f"| `{v['flags']}` | {v['e2e_s']:.1f} s | {v['ratio_vs_floor']:.2f} | {v['ratio_vs_own_floor']:.2f} | "
                 f"{v.get('speedup_vs_peer', float('nan')):.2f}x | {v['clip_bytes'] / 2**20:.1f} MiB | `{json.dumps(v['stages'])}` |"
             )
-        fw = {k: round(v, 1) for k, v in res.items() if k.startswith("forward_") and k != "forward_s"}
-        if fw:
-            lines += ["", f"Forward alone at other precisions (s): `{json.dumps(fw)}`"]
+        fw = {k: round(v, 1) for k, v in res["forward_by_precision_s"].items()}
+        lines += ["", f"Forward alone by precision (s, median; auto = fp32 here): `{json.dumps(fw)}`"]
+    if res["repeat"] > 1:
+        rounds = {"ffmpeg null": res["null_all"], **{f"forward {k}": v for k, v in res["forward_all"].items()},
+                  "summarize (default)": res["e2e_all"], **{v["name"]: v["walls"] for v in res.get("variants", [])}}
+        lines += ["", f"Every round (s), {res['repeat']} rounds, medians above: `"
+                  + json.dumps({k: [round(x, 1) for x in v] for k, v in rounds.items()}) + "`"]
     if "peer_stages" in res:
-        lines += [f"peer stages (s): `{json.dumps({k: round(v, 2) for k, v in res['peer_stages'].items()})}`"]
+        ps = dict(res["peer_stages"])
+        found, chosen = int(ps.pop("peer_shots", 0)), int(ps.pop("peer_selected", 0))
+        lines += [f"peer stages (s): `{json.dumps({k: round(v, 2) for k, v in ps.items()})}`",
+                  "",
+                  f"The peer's own KTS found {found} shot(s) and its knapsack selected {chosen}"
+                  + (" (an empty summary: the collapse that vidsum's bounded KTS prevents)" if chosen == 0 else "")
+                  + "; its render cut vidsum's selection so that both encode the same clip."]
     if "long" in res:
         lg = res["long"]
         lines += [

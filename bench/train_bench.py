@@ -169,7 +169,7 @@ def sweep(args: argparse.Namespace) -> None:
     )
     rand = random_baseline(test, n_draws=10)
     print(f"fit {len(fit)}, val {len(val)}, test {len(test)} videos; model {model_cfg}")
-    print(f"random: " + ", ".join(f"{k} {v:.3f}" for k, v in rand.items()))
+    print("random: " + ", ".join(f"{k} {v:.3f}" for k, v in rand.items()))
     settings = [
         ("meta", 3e-5, 6e-5),  # the paper's values
         ("meta", 1e-3, 1e-4),

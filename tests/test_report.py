@@ -45,6 +45,8 @@ def example(**overrides: Any) -> dict[str, Any]:
         warnings=["no GoogLeNet weights"],
         has_audio=True,
         fast=False,
+        backbone_precision="bf16",
+        backbone_preprocessing="p / 127.5 - 1",
     )
     args.update(overrides)
     return args
@@ -63,7 +65,13 @@ def test_report_fields() -> None:
         "has_audio": True,
     }
     assert rep["sampling"] == {"sample_fps": 2.0, "n_steps": 8, "picks": [0, 15, 30, 45, 60, 75, 90, 105]}
-    assert rep["backbone"] == {"name": "googlenet-pool5", "weights_sha256": "ab" * 32, "fallback": False}
+    assert rep["backbone"] == {
+        "name": "googlenet-pool5",
+        "weights_sha256": "ab" * 32,
+        "precision": "bf16",
+        "preprocessing": "p / 127.5 - 1",
+        "fallback": False,
+    }
     assert rep["model"] == {
         "scorer": "dmasum",
         "checkpoint": "weights/dmasum-tvsum.pt",

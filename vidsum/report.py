@@ -58,6 +58,8 @@ def build_report(
     timings_s: Mapping[str, float],
     warnings: Sequence[str] = (),
     has_audio: bool | None = None,
+    backbone_precision: str | None = None,
+    backbone_preprocessing: str | None = None,
     fast: bool | None = None,
 ) -> dict[str, Any]:
     """Assemble the summary JSON (schema version 1) as a plain dict, ready for ``json.dumps``.
@@ -119,6 +121,8 @@ def build_report(
         "backbone": {
             "name": backbone_name,
             "weights_sha256": backbone_weights_sha256,
+            "precision": backbone_precision,
+            "preprocessing": backbone_preprocessing,
             "fallback": bool(backbone_fallback),
         },
         "model": {
