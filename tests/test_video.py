@@ -36,6 +36,11 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out["vp9"] = d / "f_vp9.webm"
     make_video(out["vp9"], durations=(2.0, 2.0), fps=30, size=SIZE, audio=True, vcodec="libvpx-vp9")
     out["movtext"] = add_subtitles(out["mp4_30"], d / "g_movtext.mp4", codec="mov_text")
+    out["mov"] = d / "h.mov"
+    make_video(out["mov"], durations=(2.0, 2.0), fps=30, size=SIZE, audio=True)
+    out["avi"] = d / "i.avi"  # MPEG-4 Part 2 + MP3: what old cameras and screen recorders write
+    make_video(out["avi"], durations=(2.0, 2.0), fps=25, size=SIZE, audio=True, vcodec="mpeg4",
+               acodec="libmp3lame" if has_encoder("libmp3lame") else "aac")
     ff = ffmpeg_exe()
     # Rotation as a display matrix (what phones write); ffmpeg 7+ ignores the old `rotate` tag.
     out["rot"] = d / "rot.mp4"
@@ -118,6 +123,8 @@ def test_sample_indices_edge_cases() -> None:
         ("hevc_subs", 25.0, 100, "hevc", True),
         ("vp9", 30.0, 120, "vp9", True),
         ("movtext", 30.0, 120, "h264", True),
+        ("mov", 30.0, 120, "h264", True),
+        ("avi", 25.0, 100, "mpeg4", True),
     ],
 )
 def test_probe_generated(videos: dict[str, Path], key: str, fps: float, n_frames: int, codec: str, audio: bool) -> None:
@@ -180,7 +187,7 @@ def test_probe_missing_and_directory(tmp_path: Path) -> None:
 # ---- iter_frames ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["mp4_30", "webm_23976", "mp4_12_5", "mkv_2983", "hevc_subs", "vp9", "movtext"])
+@pytest.mark.parametrize("key", ["mp4_30", "webm_23976", "mp4_12_5", "mkv_2983", "hevc_subs", "vp9", "movtext", "mov", "avi"])
 def test_iter_frames_picks_match_sample_indices(videos: dict[str, Path], key: str) -> None:
     if key not in videos:
         pytest.skip("this ffmpeg has no libx265 encoder")
