@@ -61,6 +61,8 @@ def test_bad_video_is_listed_and_exit_code_is_1(folder: Path, tmp_path: Path) ->
         (["--batch-size", "0"], 2, "--batch-size must be >= 1"),
         (["--workers", "0"], 2, "--workers must be >= 1"),
         (["--sample-fps", "0"], 2, "--sample-fps must be > 0"),
+        (["--precision", "half"], 2, "--precision must be one of"),
+        (["--precision", "fp16", "--device", "cpu"], 2, "needs a CUDA GPU"),
     ],
 )
 def test_usage_errors(folder: Path, tmp_path: Path, args: list[str], code: int, message: str) -> None:
@@ -92,8 +94,8 @@ def test_real_process_exit_code_and_report(folder: Path, tmp_path: Path) -> None
 
 @pytest.mark.slow  # GoogLeNet on the CPU: ~10 s on an idle 2-core machine, minutes when it is busy
 def test_subprocess_with_explicit_googlenet_weights(folder: Path, tmp_path: Path) -> None:
-    """A real process, with a random-weights GoogLeNet file given explicitly: 1024-d pool5 features
-    and the file's sha256 recorded in the extractor description."""
+    """A real process, with a random-weights GoogLeNet file given explicitly, in bf16: 1024-d pool5
+    features, and the file's sha256 and the precision recorded in the extractor description."""
     import torch
 
     from vidsum.features import GoogLeNet
@@ -105,12 +107,12 @@ def test_subprocess_with_explicit_googlenet_weights(folder: Path, tmp_path: Path
     env = {**os.environ, "VIDSUM_OFFLINE": "1", "OMP_NUM_THREADS": "2"}
     proc = subprocess.run(
         [sys.executable, "-c", "from vidsum.cli import main; main()", "features", str(folder / "one.mp4"),
-         "-o", str(out), "--backbone-weights", str(weights), "--device", "cpu", "-q"],
+         "-o", str(out), "--backbone-weights", str(weights), "--device", "cpu", "--precision", "bf16", "-q"],
         capture_output=True, text=True, env=env, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     desc = json.loads(h5py.File(out)["/"].attrs["extractor"])
-    assert desc["dim"] == 1024 and desc["fallback"] is False
+    assert desc["dim"] == 1024 and desc["fallback"] is False and desc["precision"] == "bf16"
     assert desc["weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
     with h5py.File(out) as h5:
         feats = h5["one/features"][()]
