@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -412,8 +413,14 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if device.type == "cpu" and precision == "fp16":
         raise UsageError("--precision fp16 needs a CUDA GPU; on the CPU use bf16 (fast where supported) or fp32")
     if device.type == "cpu" and precision == "bf16" and not _cpu_has_bf16():
-        log.warning("this CPU has no native bf16 (AVX-512 BF16 or AMX): bf16 inference will be slow; use --precision fp32")
+        _warn_slow_bf16()
     return precision
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_slow_bf16() -> None:
+    """Logged once per process, however many extractors are made."""
+    log.warning("this CPU has no native bf16 (AVX-512 BF16 or AMX): bf16 inference will be slow; use --precision fp32")
 
 
 class GoogLeNetExtractor(Extractor):
@@ -574,6 +581,7 @@ def make_extractor(
     differs from the official one is used with a warning. With no weights: the FallbackExtractor
     and a logged warning, or, if not ``allow_fallback``, a WeightsError saying how to get them.
     """
+    precision = resolve_precision(precision, resolve_device(device))  # before any fallback message
     entry = weights_mod.spec(BACKBONE)
     path = weights_mod.resolve(BACKBONE, backbone_weights)
     problem = None
@@ -606,7 +614,6 @@ def make_extractor(
             reason,
             FallbackExtractor.name,
         )
-        resolve_precision(precision, resolve_device(device))  # unused by the fallback, but still checked
         return FallbackExtractor(batch_size=batch_size, sample_fps=sample_fps)
     digest = weights_mod.sha256_file(path)
     official = digest.startswith(entry.sha256)
