@@ -466,8 +466,8 @@ def render_markdown(res: dict, argv: list[str]) -> str:
             f"## Memory: {lg['hours']:g}-hour 128x96 10 fps video, paper-sized DMASum checkpoint",
             "",
             f"Features: {lg['features']}"
-            + (" (the weight-free feature: GoogLeNet on 14,400 frames would take most of an hour on this"
-               " loaded machine; its memory does not grow with the video, see the 5-minute run's peak)"
+            + (" (the weight-free feature, to keep the run short; GoogLeNet's memory does not grow with the"
+               " video: it streams batches of 8, see the 5-minute run's peak)"
                if lg["features"] == "fallback" else " (GoogLeNet, random weights)") + ".",
             "",
             "| measurement | value | goal |",
