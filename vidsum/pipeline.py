@@ -39,8 +39,8 @@ SHOTS_PER_BUDGET = 3  # no shot longer than budget / 3, when the minimum shot le
 SCORER_FALLBACK = "training-free (representativeness + diversity, vidsum.unsupervised)"
 # Decoding runs ahead of the models while they load: chunks of this many sampled frames, at most
 # DECODE_AHEAD frames (224x224 RGB, 150 KB each: 38 MB) waiting for the first forward pass.
-DECODE_CHUNK = 8
-DECODE_AHEAD = 256
+DECODE_CHUNK = 8  # sampled frames per queue item
+DECODE_AHEAD = 256  # sampled frames
 MODEL_ENV = "VIDSUM_MODEL"  # checkpoint path override, below --model
 CHECKPOINT_NAMES = ("dmasum-tvsum.pt", "dmasum-summe.pt")  # in weights/ or the cache, first found wins (weights/README.md)
 
