@@ -262,14 +262,21 @@ def vidsum_cmd(video: Path, out: Path, backbone: Path | None, ckpt: Path) -> lis
     return cmd + (["--backbone-weights", str(backbone)] if backbone else [])
 
 
+def precision_of(flags: str) -> str:
+    """The --precision a `summarize` flag string asks for ("auto" when it sets none)."""
+    words = flags.split()
+    return words[words.index("--precision") + 1] if "--precision" in words else "auto"
+
+
 def measure_summarize(video: Path, work: Path, backbone: Path, ckpt: Path, n_sampled: int, variants: list[str],
                       repeat: int) -> dict:
     """Time ffmpeg null, the forward alone (at each precision used) and `summarize` with the default
     flags and each NAME=FLAGS variant, ``repeat`` times round-robin (so that drift hits every
     configuration alike); medians. Returns {"null_s", "forward_s": {precision: s}, "runs": [...]}."""
     configs = [("default", "")] + [tuple(v.partition("=")[::2]) for v in variants]  # type: ignore[misc]
-    precisions = {"auto"} | {f.split()[f.split().index("--precision") + 1] for _, f in configs if "--precision" in f.split()}
+    precisions = {"auto"} | {precision_of(f) for _, f in configs}
     null_t: list[float] = []
+    batch_size = 0
     fwd_t: dict[str, list[float]] = {p: [] for p in sorted(precisions)}
     runs: dict[str, dict] = {name: {"name": name, "flags": flags, "walls": [], "peaks": []} for name, flags in configs}
     for r in range(repeat):
@@ -277,7 +284,9 @@ def measure_summarize(video: Path, work: Path, backbone: Path, ckpt: Path, n_sam
         subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "null", "-"], check=True)
         null_t.append(time.perf_counter() - t0)
         for precision in fwd_t:
-            fwd_t[precision].append(googlenet_forward_time(backbone, n_sampled, None, precision)[0])
+            seconds, bs = googlenet_forward_time(backbone, n_sampled, None, precision)
+            fwd_t[precision].append(seconds)
+            batch_size = batch_size or bs
         for name, flags in configs:
             clip = work / ("summary.mp4" if name == "default" else f"summary_{name}.mp4")
             wall, code, peak, err = run_peak(vidsum_cmd(video, clip, backbone, ckpt) + flags.split())
@@ -293,12 +302,13 @@ def measure_summarize(video: Path, work: Path, backbone: Path, ckpt: Path, n_sam
     forward = {p: float(np.median(t)) for p, t in fwd_t.items()}
     for name, flags in configs:
         run = runs[name]
-        precision = flags.split()[flags.split().index("--precision") + 1] if "--precision" in flags.split() else "auto"
+        precision = precision_of(flags)
         run["e2e_s"] = float(np.median(run["walls"]))
         run["peak_rss_bytes"] = max(run["peaks"])
         run["ratio_vs_floor"] = run["e2e_s"] / (null_s + forward["auto"])
         run["ratio_vs_own_floor"] = run["e2e_s"] / (null_s + forward[precision])
-    return {"null_s": null_s, "null_all": null_t, "forward_s": forward, "forward_all": fwd_t, "runs": list(runs.values())}
+    return {"null_s": null_s, "null_all": null_t, "forward_s": forward, "forward_all": fwd_t, "batch_size": batch_size,
+            "runs": list(runs.values())}
 
 
 def offline_env(work: Path) -> dict[str, str]:
@@ -353,7 +363,7 @@ def main() -> None:
     m = measure_summarize(video, work, backbone, ckpt, n_sampled, args.variant, args.repeat)
     res["ffmpeg_null_s"], res["forward_s"] = m["null_s"], m["forward_s"]["auto"]
     res["forward_by_precision_s"], res["null_all"], res["forward_all"] = m["forward_s"], m["null_all"], m["forward_all"]
-    res["batch_size"] = 8 if DEVICE == "cpu" else 128
+    res["batch_size"] = m["batch_size"]
     default, res["variants"] = m["runs"][0], m["runs"][1:]
     res["e2e_s"], res["e2e_all"] = default["e2e_s"], default["walls"]
     res["e2e_peak_rss_bytes"], res["e2e_stages"] = default["peak_rss_bytes"], default["stages"]

@@ -25,7 +25,6 @@ from vidsum.features import (
     fold_batchnorm,
     load_googlenet,
     make_extractor,
-    prefetch_batches,
     regroup,
     to_input,
 )
@@ -244,18 +243,20 @@ def _fake_stream(n: int, fail_at: int | None = None) -> Iterator[tuple[int, np.n
     return S()  # type: ignore[return-value]
 
 
-def test_prefetch_batches_order_errors_and_early_stop() -> None:
-    batches = list(prefetch_batches(_fake_stream(10), 4))  # type: ignore[arg-type]
+def test_prefetcher_order_errors_and_early_stop() -> None:
+    with Prefetcher(_fake_stream(10), 4, 2) as decoder:  # type: ignore[arg-type]
+        batches = list(decoder)
     assert [b[0] for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert [b[1].shape[0] for b in batches] == [4, 4, 2]
     assert batches[2][1][1, 0, 0, 0] == 9
     with pytest.raises(RuntimeError, match="decoder broke"):
-        list(prefetch_batches(_fake_stream(10, fail_at=5), 2))  # type: ignore[arg-type]
+        with Prefetcher(_fake_stream(10, fail_at=5), 2, 2) as decoder:  # type: ignore[arg-type]
+            list(decoder)
     before = threading.active_count()
     stream = _fake_stream(1000)
-    gen = prefetch_batches(stream, 1, depth=1)  # type: ignore[arg-type]
-    next(gen)
-    gen.close()  # consumer gives up: the producer must stop, not block on a full queue
+    decoder = Prefetcher(stream, 1, depth=1)  # type: ignore[arg-type]
+    next(iter(decoder))
+    decoder.close()  # consumer gives up: the producer must stop, not block on a full queue
     assert threading.active_count() == before and stream.closed  # type: ignore[attr-defined]
 
 

@@ -11,7 +11,6 @@ training and for inference can be compared.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import functools
@@ -35,7 +34,6 @@ from vidsum.progress import ProgressFn, report
 from vidsum.video import (
     FRAME_SIZE,
     SAMPLE_FPS,
-    FrameStream,
     Prefetcher,
     VideoInfo,
     iter_frames,
@@ -344,10 +342,10 @@ class Extractor:
         for files that are not decodable videos (see ``vidsum.video.probe``).
         """
         sample_fps = self.sample_fps if sample_fps is None else float(sample_fps)
-        with contextlib.ExitStack() as stack:
-            if decoder is None:
-                stream = iter_frames(path, sample_fps=sample_fps, size=self.input_size, info=probe(path))
-                decoder = stack.enter_context(Prefetcher(stream, self.batch_size, PREFETCH_BATCHES))
+        if decoder is not None:
+            return self._extract(decoder, sample_fps, progress)
+        stream = iter_frames(path, sample_fps=sample_fps, size=self.input_size, info=probe(path))
+        with Prefetcher(stream, self.batch_size, PREFETCH_BATCHES) as decoder:
             return self._extract(decoder, sample_fps, progress)
 
     def _extract(self, decoder: Prefetcher, sample_fps: float, progress: ProgressFn | None) -> Features:
@@ -369,13 +367,6 @@ class Extractor:
             truncated=stream.truncated,
             extractor=self.describe(sample_fps),
         )
-
-
-def prefetch_batches(stream: FrameStream, batch_size: int, depth: int = PREFETCH_BATCHES) -> Iterator[tuple[list[int], np.ndarray]]:
-    """Yield ([frame_index, ...], (n, H, W, 3) uint8) batches of ``stream``, decoded ahead of use
-    by a producer thread (``vidsum.video.Prefetcher``); closing this generator stops the thread."""
-    with Prefetcher(stream, batch_size, depth) as batches:
-        yield from batches
 
 
 def regroup(chunks: Iterator[tuple[list[int], np.ndarray]], size: int) -> Iterator[tuple[list[int], np.ndarray]]:
