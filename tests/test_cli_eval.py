@@ -128,6 +128,33 @@ def test_model_checkpoint(tvsum: Path, tmp_path: Path) -> None:
     assert code == 1 and "junk.pt" in _error_line(text)
 
 
+def test_training_free_scorer_same_protocol_as_a_model(tvsum: Path, tmp_path: Path) -> None:
+    from vidsum.models.training_free import score_steps
+
+    code, text = _run("--data", str(tvsum), "--scorer", "training-free", "--baselines", "--draws", "2",
+                      "--json", str(tmp_path / "f.json"), "-q")
+    assert code == 0, text
+    rows = _rows(tmp_path / "f.json")
+    assert list(rows) == ["training-free", "random", "human"] and rows["training-free"]["n_videos"] == 4
+    # by hand: each step scores as the dataset shot holding its frame, then the one protocol
+    records = load_datasets([tvsum])
+    preds = {}
+    for key, rec in records.items():
+        labels = np.searchsorted(rec.change_points[:, 0], rec.picks, side="right") - 1
+        preds[key] = score_steps(rec.features, labels=labels)
+    expect = evaluate(preds, records)
+    assert {m: rows["training-free"][m] for m in METRICS} == pytest.approx(expect["mean"])
+    per_video = json.loads((tmp_path / "f.json").read_text())["videos"]
+    assert list(per_video) == list(expect["videos"])
+    for key, metrics in expect["videos"].items():
+        assert per_video[key] == pytest.approx(metrics)
+
+    code, text = _run("--data", str(tvsum), "--scorer", "dmasum")
+    assert code == 2 and "training-free" in _error_line(text)
+    code, text = _run("--data", str(tvsum), "--scorer", "training-free", "--predictions", "p.h5")
+    assert code == 2 and "not both" in _error_line(text)
+
+
 def test_bad_inputs_give_one_line(tvsum: Path, tmp_path: Path) -> None:
     notes = tmp_path / "notes.h5"
     notes.write_text("not hdf5")

@@ -1,7 +1,10 @@
 """THE evaluation protocol: keyshot F1 (Zhang et al. 2016) and rank correlation (Otani et al. 2019).
 
 Training (model selection, metrics.json) and ``vidsum eval`` both call this module, so a number
-means the same thing wherever it is printed.
+means the same thing wherever it is printed. Any Scorer (a trained checkpoint of any family, or a
+training-free scorer) is evaluated the same way: ``evaluate_scorer``; ``evaluate_checkpoint``
+adds the checkpoint's recorded test split and the leakage check; ``eval_document`` is the JSON
+that ``vidsum eval --json`` writes.
 
 - F1: step scores -> frame scores -> shot means -> 0/1 knapsack within floor(0.15 * n_frames)
   frames (vidsum.selection) -> F1 of the chosen frames against each user summary. Both
@@ -20,14 +23,20 @@ pair; a constant score vector or annotation gives correlation 0.
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
+from vidsum.config import DEFAULT_BUDGET
 from vidsum.data import VideoRecord, resolve_key
-from vidsum.errors import DatasetError
+from vidsum.errors import DatasetError, UsageError
 from vidsum.progress import ProgressFn, report
-from vidsum.selection import DEFAULT_FRACTION, budget_frames, frame_scores_from_steps, select_shots, summary_from_selection
+from vidsum.selection import budget_frames, frame_scores_from_steps, select_shots, summary_from_selection
+
+if TYPE_CHECKING:
+    from vidsum.models.base import Scorer
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +179,7 @@ def frame_scores_for(scores: np.ndarray, record: VideoRecord) -> np.ndarray:
     )
 
 
-def evaluate_video(step_scores: np.ndarray, record: VideoRecord, fraction: float = DEFAULT_FRACTION) -> dict[str, float]:
+def evaluate_video(step_scores: np.ndarray, record: VideoRecord, fraction: float = DEFAULT_BUDGET) -> dict[str, float]:
     """All METRICS for one video.
 
     step_scores: (n_steps,) or (n_frames,) float predictions; ``record`` must have user_summary.
@@ -195,7 +204,7 @@ def mean_metrics(rows: list[Mapping[str, float]]) -> dict[str, float]:
 def evaluate(
     predictions: Mapping[str, np.ndarray],
     records: Mapping[str, VideoRecord],
-    fraction: float = DEFAULT_FRACTION,
+    fraction: float = DEFAULT_BUDGET,
     progress: ProgressFn | None = None,
 ) -> dict:
     """Score predictions for the videos they name.
@@ -220,7 +229,7 @@ def random_baseline(
     records: Mapping[str, VideoRecord],
     n_draws: int = 10,
     seed: int = 0,
-    fraction: float = DEFAULT_FRACTION,
+    fraction: float = DEFAULT_BUDGET,
     progress: ProgressFn | None = None,
 ) -> dict[str, float]:
     """Mean metrics of uniform random step scores over ``n_draws`` seeded draws (Table 2's "random")."""
@@ -282,3 +291,91 @@ def human_baseline(records: Mapping[str, VideoRecord]) -> dict[str, float]:
             "Fix: use a dataset with several user summaries per video"
         )
     return mean_metrics(rows)
+
+
+def scorer_predictions(
+    scorer: "Scorer", records: Mapping[str, VideoRecord], keys: Sequence[str] | None = None, progress: ProgressFn | None = None
+) -> dict[str, np.ndarray]:
+    """Run ``scorer`` on the videos ``keys`` (default: all): key -> (n_steps,) float32 step scores.
+
+    The scorer sees the dataset's own shots (change_points), as the F1 protocol does.
+    """
+    keys = list(records) if keys is None else list(keys)
+    preds: dict[str, np.ndarray] = {}
+    for i, key in enumerate(keys):
+        rec = records[key]
+        preds[key] = np.asarray(scorer.score(rec.features, rec.change_points, rec.picks, rec.n_frames), dtype=np.float32)
+        report(progress, "predict", i + 1, len(keys))
+    return preds
+
+
+def evaluate_scorer(
+    scorer: "Scorer",
+    records: Mapping[str, VideoRecord],
+    keys: Sequence[str] | None = None,
+    fraction: float = DEFAULT_BUDGET,
+    progress: ProgressFn | None = None,
+) -> dict:
+    """``evaluate`` of ``scorer``'s predictions on the videos ``keys`` (default: all):
+    {"videos": {key: metrics}, "mean": metrics}."""
+    preds = scorer_predictions(scorer, records, keys, progress)
+    return evaluate(preds, records, fraction=fraction, progress=progress)
+
+
+def checkpoint_keys(train_info: Mapping[str, Any], records: Mapping[str, VideoRecord], test_only: bool, where: str) -> list[str]:
+    """The videos to score for a checkpoint whose "train" record is ``train_info``: all of
+    ``records``, or with ``test_only`` the ones it recorded as its test split (UsageError when
+    none is loaded). Logs a warning when some were used to train or select it (optimistic)."""
+    seen = set(train_info.get("train_keys", []) or []) | set(train_info.get("val_keys", []) or [])
+    keys = list(records)
+    if test_only:
+        wanted = set(train_info.get("test_keys", []) or [])
+        keys = [k for k in keys if k in wanted]
+        if not keys:
+            raise UsageError(
+                f"--test-only: none of the checkpoint's test videos is in --data ({where} records "
+                f"{len(wanted)} test keys). Fix: pass the dataset file the model was trained on"
+            )
+    overlap = [k for k in keys if k in seen]
+    if overlap:
+        log.warning(
+            "%d of the %d evaluated videos were used to train or select this checkpoint, so the model row "
+            "is optimistic; use --test-only to score only its test videos",
+            len(overlap),
+            len(keys),
+        )
+    return keys
+
+
+def evaluate_checkpoint(
+    path: str | os.PathLike[str],
+    records: Mapping[str, VideoRecord],
+    device: str = "auto",
+    test_only: bool = False,
+    fraction: float = DEFAULT_BUDGET,
+    progress: ProgressFn | None = None,
+) -> dict:
+    """Load the checkpoint at ``path`` (any family) and ``evaluate_scorer`` it on ``records``
+    (with ``test_only``: only its recorded test videos; see ``checkpoint_keys``)."""
+    from vidsum.device import resolve_device
+    from vidsum.models import load_scorer
+
+    scorer = load_scorer(path, device=str(resolve_device(device)))
+    keys = checkpoint_keys(getattr(scorer, "train_info", {}) or {}, records, test_only, str(path))
+    return evaluate_scorer(scorer, records, keys, fraction, progress)
+
+
+def eval_document(
+    rows: Sequence[Mapping[str, Any]],
+    data: Sequence[str | os.PathLike[str]],
+    budget: float,
+    videos: Mapping[str, Mapping[str, float]] | None,
+) -> dict[str, Any]:
+    """The JSON of ``vidsum eval --json``: rows (name and METRICS first, F1 as fractions),
+    the data files, the budget and the per-video metrics of the scored method."""
+    return {
+        "rows": [{k: r[k] for k in ("name", *METRICS)} | {k: v for k, v in r.items() if k not in METRICS} for r in rows],
+        "data": [str(p) for p in data],
+        "budget": budget,
+        "videos": dict(videos or {}),
+    }

@@ -1,8 +1,12 @@
-"""Training DMASum: splits, the four strategies side by side, and the fold loop.
+"""Training a model family: splits, the four strategies side by side, and the fold loop.
+
+The model is built through the registry (``vidsum.models.MODELS[arch].build``) and trained on the
+family's objective (``ModelSpec.objective``; DMASum: the MSE against gtscore, eq. 5). Families
+whose training is not one differentiable objective give a ``ModelSpec.train_step`` instead.
 
 Strategies (one optimizer step = one "task"; Adam with lr ``meta_lr`` is the outer optimizer of all):
 
-    plain       one video per task; Adam on the gradient of its MSE (eq. 5).
+    plain       one video per task; Adam on the gradient of its objective.
     meta        Algorithm 1, single-video meta learning: from the meta weights theta, m SGD steps
                 with lr alpha on ONE video give theta_m; (theta - theta_m) is handed to Adam as the
                 gradient (so Adam moves theta towards theta_m with its own step size beta).
@@ -12,8 +16,8 @@ Strategies (one optimizer step = one "task"; Adam with lr ``meta_lr`` is the out
                 Adam's gradient for theta.
 
 Model selection never looks at test videos: each training fold holds out ``val_fraction`` of its
-videos; the epoch with the lowest validation MSE is kept (the last epoch when there is no
-validation part). The test videos of the fold are evaluated once, with that model, by
+videos; the epoch with the lowest validation loss (the objective) is kept (the last epoch when
+there is no validation part). The test videos of the fold are evaluated once, with that model, by
 ``vidsum.evaluation.evaluate`` (the same code as ``vidsum eval``).
 """
 
@@ -26,23 +30,23 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 
 from vidsum.checkpoint import DATASET_FEATURES, save_checkpoint
-from vidsum.config import ModelConfig, TrainConfig, to_dict
+from vidsum.config import TrainConfig, to_dict
 from vidsum.device import resolve_device
 from vidsum.errors import DatasetError, OutputError, UsageError
 from vidsum.io import write_json
-from vidsum.models import predict
-from vidsum.models.dmasum import DMASum
+from vidsum.evaluation import METRICS
+from vidsum.models import get_model_spec, predict
+from vidsum.models.dmasum import objective as mse_objective
 from vidsum.progress import ProgressFn, report
 
 log = logging.getLogger(__name__)
 
-METRIC_KEYS = ("f1_max", "f1_avg", "kendall", "spearman")
 RANDOM_TEST_FRACTION = 0.2  # split=random: the literature's 80/20 draws
 
 Split = dict[str, list[str]]  # {"train_keys": [...], "test_keys": [...]}
@@ -151,15 +155,16 @@ def holdout(keys: Sequence[str], fraction: float, seed: int) -> tuple[list[str],
 # One optimizer step per strategy. A video is a pair (features (T, D), gtscore (T,)) of tensors.
 
 Video = tuple[torch.Tensor, torch.Tensor]
+# objective(model, x (T, D), y (T,) | None) -> scalar loss; ModelSpec.objective
+Objective = Callable[[torch.nn.Module, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 
 
-def _loss(model: DMASum, videos: Sequence[Video]) -> torch.Tensor:
-    """Eq. 5 (MSE against gtscore), averaged over the videos of a task."""
-    losses = [torch.mean((model(x) - y) ** 2) for x, y in videos]
-    return torch.stack(losses).mean()
+def _loss(model: torch.nn.Module, videos: Sequence[Video], objective: Objective) -> torch.Tensor:
+    """The objective averaged over the videos of a task."""
+    return torch.stack([objective(model, x, y) for x, y in videos]).mean()
 
 
-def _params(model: DMASum) -> list[torch.nn.Parameter]:
+def _params(model: torch.nn.Module) -> list[torch.nn.Parameter]:
     return [p for p in model.parameters() if p.requires_grad]
 
 
@@ -168,12 +173,12 @@ def _grads(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> list[torch.T
     return [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
 
 
-def _inner_sgd(model: DMASum, videos: Sequence[Video], steps: int, lr: float) -> float:
+def _inner_sgd(model: torch.nn.Module, videos: Sequence[Video], steps: int, lr: float, objective: Objective) -> float:
     """Eq. 12: ``steps`` plain SGD steps in place on ``videos``; returns the first step's loss."""
     params = _params(model)
     first = math.nan
     for j in range(steps):
-        loss = _loss(model, videos)
+        loss = _loss(model, videos, objective)
         if j == 0:
             first = float(loss.detach())
         with torch.no_grad():
@@ -182,24 +187,31 @@ def _inner_sgd(model: DMASum, videos: Sequence[Video], steps: int, lr: float) ->
     return first
 
 
-def plain_step(model: DMASum, optimizer: torch.optim.Optimizer, videos: Sequence[Video]) -> float:
-    """Adam on the MSE gradient of ``videos``; returns the loss before the step."""
+def plain_step(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, videos: Sequence[Video], objective: Objective = mse_objective
+) -> float:
+    """Adam on the objective's gradient on ``videos``; returns the loss before the step."""
     optimizer.zero_grad(set_to_none=True)
-    loss = _loss(model, videos)
+    loss = _loss(model, videos, objective)
     loss.backward()
     optimizer.step()
     return float(loss.detach())
 
 
 def meta_step(
-    model: DMASum, optimizer: torch.optim.Optimizer, videos: Sequence[Video], inner_steps: int, inner_lr: float
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    videos: Sequence[Video],
+    inner_steps: int,
+    inner_lr: float,
+    objective: Objective = mse_objective,
 ) -> float:
     """Algorithm 1 for one task: theta_m from ``inner_steps`` SGD steps on ``videos`` (one video for
     ``meta``, several for ``batch-meta``), then Adam with gradient (theta - theta_m). Returns the
     task loss at theta (before adaptation)."""
     params = _params(model)
     theta = [p.detach().clone() for p in params]
-    loss = _inner_sgd(model, videos, inner_steps, inner_lr)
+    loss = _inner_sgd(model, videos, inner_steps, inner_lr, objective)
     with torch.no_grad():
         for p, t in zip(params, theta):
             p.grad = t - p.detach()  # theta - theta_m, the "gradient" of Algorithm 1's last line
@@ -209,19 +221,20 @@ def meta_step(
 
 
 def maml_step(
-    model: DMASum,
+    model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     support: Sequence[Video],
     query: Sequence[Video],
     inner_steps: int,
     inner_lr: float,
+    objective: Objective = mse_objective,
 ) -> float:
     """First-order MAML: adapt on ``support``, then Adam with the query gradient taken at theta_m.
     Returns the query loss at theta_m."""
     params = _params(model)
     theta = [p.detach().clone() for p in params]
-    _inner_sgd(model, support, inner_steps, inner_lr)
-    loss = _loss(model, query)
+    _inner_sgd(model, support, inner_steps, inner_lr, objective)
+    loss = _loss(model, query, objective)
     grads = _grads(loss, params)
     with torch.no_grad():
         for p, t, g in zip(params, theta, grads):
@@ -241,33 +254,41 @@ def _tasks(order: list[int], strategy: str, task_videos: int) -> list[list[int]]
 
 
 def run_epoch(
-    model: DMASum,
+    model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     videos: Sequence[Video],
     cfg: TrainConfig,
     rng: np.random.Generator,
+    objective: Objective = mse_objective,
+    train_step: Callable[..., float] | None = None,
 ) -> float:
-    """One pass over ``videos`` in a seeded random order; returns the mean task loss."""
+    """One pass over ``videos`` in a seeded random order; returns the mean task loss.
+
+    ``train_step(model, optimizer, videos) -> loss``, when given (``ModelSpec.train_step``),
+    replaces the strategy's step for every task.
+    """
     model.train()
     losses = []
     for task in _tasks(list(rng.permutation(len(videos))), cfg.strategy, cfg.task_videos):
         vids = [videos[i] for i in task]
-        if cfg.strategy == "plain":
-            losses.append(plain_step(model, optimizer, vids))
+        if train_step is not None:
+            losses.append(train_step(model, optimizer, vids))
+        elif cfg.strategy == "plain":
+            losses.append(plain_step(model, optimizer, vids, objective))
         elif cfg.strategy in ("meta", "batch-meta"):
-            losses.append(meta_step(model, optimizer, vids, cfg.inner_steps, cfg.inner_lr))
+            losses.append(meta_step(model, optimizer, vids, cfg.inner_steps, cfg.inner_lr, objective))
         elif len(vids) >= 2:
-            losses.append(maml_step(model, optimizer, vids[:-1], vids[-1:], cfg.inner_steps, cfg.inner_lr))
+            losses.append(maml_step(model, optimizer, vids[:-1], vids[-1:], cfg.inner_steps, cfg.inner_lr, objective))
         else:  # a single training video: MAML degenerates to support = query
-            losses.append(maml_step(model, optimizer, vids, vids, cfg.inner_steps, cfg.inner_lr))
+            losses.append(maml_step(model, optimizer, vids, vids, cfg.inner_steps, cfg.inner_lr, objective))
     return float(np.mean(losses))
 
 
-def validation_loss(model: DMASum, videos: Sequence[Video]) -> float:
-    """Mean per-video MSE in eval mode (no dropout, no gradients)."""
+def validation_loss(model: torch.nn.Module, videos: Sequence[Video], objective: Objective = mse_objective) -> float:
+    """Mean per-video objective in eval mode (no dropout, no gradients)."""
     model.eval()
     with torch.inference_mode():
-        return float(np.mean([float(torch.mean((model(x) - y) ** 2)) for x, y in videos]))
+        return float(np.mean([float(objective(model, x, y)) for x, y in videos]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,7 +309,7 @@ def _to_videos(records: Sequence[Any], device: torch.device) -> list[Video]:
 class FoldResult:
     """What ``train_fold`` returns: the selected model and how it was selected."""
 
-    model: DMASum
+    model: torch.nn.Module
     best_epoch: int  # 1-based
     best_val_loss: float | None  # None: no validation part, the last epoch was kept
     history: list[dict[str, float]] = field(default_factory=list)  # per epoch: train_loss, val_loss
@@ -298,24 +319,30 @@ class FoldResult:
 def train_fold(
     train_records: Sequence[Any],
     val_records: Sequence[Any],
-    model_cfg: ModelConfig,
+    model_cfg: Any,
     cfg: TrainConfig,
     device: torch.device | str = "cpu",
     seed: int = 0,
     progress: ProgressFn | None = None,
     stage: str = "epochs",
+    arch: str = "dmasum",
 ) -> FoldResult:
-    """Train one model on ``train_records`` (VideoRecord-like: .features (T, D) float32, .gtscore (T,)).
+    """Train one ``arch`` model (``model_cfg``: its config class) on ``train_records``
+    (VideoRecord-like: .features (T, D) float32, .gtscore (T,)).
 
-    Keeps the weights of the epoch with the lowest validation MSE on ``val_records`` (the last
+    Keeps the weights of the epoch with the lowest validation loss on ``val_records`` (the last
     epoch when that list is empty). Seeded by ``seed``: the same inputs give the same weights on CPU.
     """
+    spec = get_model_spec(arch)
+    if spec.build is None or spec.objective is None and spec.train_step is None:
+        raise UsageError(f"model {arch!r} is not trained (it needs no training); nothing to do")
     if not train_records:
         raise UsageError("no training videos in this fold")
     device = torch.device(device)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = DMASum(model_cfg).to(device)
+    model = spec.build(model_cfg).to(device)
+    objective = spec.objective or mse_objective
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.meta_lr)
     train_videos = _to_videos(train_records, device)
     val_videos = _to_videos(val_records, device)
@@ -325,10 +352,10 @@ def train_fold(
     start = time.perf_counter()
     report(progress, stage, 0, cfg.epochs)
     for epoch in range(1, cfg.epochs + 1):
-        train_loss = run_epoch(model, optimizer, train_videos, cfg, rng)
+        train_loss = run_epoch(model, optimizer, train_videos, cfg, rng, objective, spec.train_step)
         row = {"epoch": epoch, "train_loss": train_loss}
         if val_videos:
-            val = validation_loss(model, val_videos)
+            val = validation_loss(model, val_videos, objective)
             row["val_loss"] = val
             if best_val is None or val < best_val:
                 best_val, best_epoch = val, epoch
@@ -374,22 +401,24 @@ def _prepare_out(out: Path, overwrite: bool) -> None:
 
 def summarize_folds(folds: list[dict[str, float]]) -> dict[str, Any]:
     """metrics.json: {"folds": [...], "mean": {...}, "std": {...}} (population std over folds)."""
-    mean = {k: float(np.mean([f[k] for f in folds])) for k in METRIC_KEYS}
-    std = {k: float(np.std([f[k] for f in folds])) for k in METRIC_KEYS}
+    mean = {k: float(np.mean([f[k] for f in folds])) for k in METRICS}
+    std = {k: float(np.std([f[k] for f in folds])) for k in METRICS}
     return {"folds": folds, "mean": mean, "std": std}
 
 
 def run_training(
     data: Sequence[str | os.PathLike[str]],
     out: str | os.PathLike[str],
-    model_cfg: ModelConfig | None = None,
+    model_cfg: Any = None,
     cfg: TrainConfig | None = None,
     aug_data: Sequence[str | os.PathLike[str]] = (),
     splits: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
     progress: ProgressFn | None = None,
+    arch: str = "dmasum",
 ) -> dict[str, Any]:
-    """Train and evaluate every fold; write the run folder; return the metrics dict.
+    """Train and evaluate every fold of model family ``arch`` (``model_cfg``: an instance of its
+    config class, default its defaults); write the run folder; return the metrics dict.
 
     Run folder: config.json (resolved), splits.json, fold_K.pt (plain-data checkpoints),
     metrics.json = {"folds": [{"fold", "f1_max", "f1_avg", "kendall", "spearman"}], "mean", "std"}
@@ -398,7 +427,10 @@ def run_training(
     from vidsum.data import load_datasets
     from vidsum.evaluation import evaluate
 
-    model_cfg = model_cfg or ModelConfig()
+    spec = get_model_spec(arch)
+    if spec.config_cls is None or spec.build is None:
+        raise UsageError(f"model {arch!r} needs no training; score it directly (vidsum eval --scorer {arch})")
+    model_cfg = model_cfg or spec.config_cls()
     cfg = cfg or TrainConfig()
     out = Path(out)
     data_paths = [Path(p) for p in data]
@@ -432,6 +464,7 @@ def run_training(
     write_json(
         out / "config.json",
         {
+            "arch": arch,
             "model": to_dict(model_cfg),
             "train": to_dict(cfg),
             "data": [str(p) for p in data_paths],
@@ -439,7 +472,7 @@ def run_training(
             "splits": str(splits) if splits is not None else None,
             "device": str(device),
             "model_selection": (
-                f"lowest validation MSE over epochs; validation = {cfg.val_fraction:.0%} of each "
+                f"lowest validation loss (the model's objective) over epochs; validation = {cfg.val_fraction:.0%} of each "
                 "training fold (seeded), never the test videos"
                 if cfg.val_fraction > 0
                 else "last epoch (no validation part)"
@@ -462,11 +495,12 @@ def run_training(
             seed=cfg.seed + k,
             progress=progress,
             stage=f"fold {k + 1}/{len(fold_splits)}",
+            arch=arch,
         )
         test = {key: everything[key] for key in split["test_keys"]}
         predictions = {key: predict(result.model, rec.features, device) for key, rec in test.items()}
         mean = evaluate(predictions, test)["mean"]
-        row = {"fold": k, **{m: float(mean[m]) for m in METRIC_KEYS}}
+        row = {"fold": k, **{m: float(mean[m]) for m in METRICS}}
         folds.append(row)
         save_checkpoint(
             out / f"fold_{k}.pt",
@@ -486,6 +520,7 @@ def run_training(
                 "test_metrics": row,
                 "seconds": result.seconds,
             },
+            arch=arch,
         )
         log.info("fold %d: %s (epoch %d kept)", k, row, result.best_epoch)
         report(progress, "folds", k + 1, len(fold_splits))

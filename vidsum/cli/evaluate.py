@@ -1,4 +1,5 @@
-"""`vidsum eval`: score a model, a predictions file and/or the baselines with the one protocol.
+"""`vidsum eval`: score a model, a training-free scorer, a predictions file and/or the baselines
+with the one protocol (``vidsum.evaluation``).
 
 Heavy libraries (torch, h5py, scipy) are imported inside the command so `vidsum --help` stays fast.
 """
@@ -11,6 +12,7 @@ from typing import Any, Optional
 import typer
 
 from vidsum.cli.common import RichProgress, console, guarded, out, setup_logging
+from vidsum.config import DEFAULT_BUDGET
 
 # Column labels say which F1 convention each number follows, so nobody has to guess.
 COLUMNS = (
@@ -21,50 +23,17 @@ COLUMNS = (
 )
 
 
-def _model_predictions(model_path: Path, records: dict[str, Any], device: str, test_only: bool, progress: Any) -> dict:
-    """Run the checkpoint on every selected video; returns key -> (n_steps,) scores."""
-    import logging
-
-    from vidsum.models import load_model, predict
-    from vidsum.device import resolve_device
-    from vidsum.errors import UsageError
-
-    log = logging.getLogger("vidsum.cli.eval")
-    dev = str(resolve_device(device))
-    model, ckpt = load_model(model_path, device=dev)
-    train_info = ckpt.get("train", {}) if isinstance(ckpt, dict) else {}
-    seen = set(train_info.get("train_keys", []) or []) | set(train_info.get("val_keys", []) or [])
-    keys = list(records)
-    if test_only:
-        wanted = set(train_info.get("test_keys", []) or [])
-        keys = [k for k in keys if k in wanted]
-        if not keys:
-            raise UsageError(
-                f"--test-only: none of the checkpoint's test videos is in --data ({model_path} records "
-                f"{len(wanted)} test keys). Fix: pass the dataset file the model was trained on"
-            )
-    overlap = [k for k in keys if k in seen]
-    if overlap:
-        log.warning(
-            "%d of the %d evaluated videos were used to train or select this checkpoint, so the model row "
-            "is optimistic; use --test-only to score only its test videos",
-            len(overlap),
-            len(keys),
-        )
-    preds = {}
-    for i, key in enumerate(keys):
-        preds[key] = predict(model, records[key].features, device=dev)
-        progress("predict", i + 1, len(keys))
-    return preds
-
-
 def eval_command(
     data: list[Path] = typer.Option(
         ..., "--data", "-d", help="eccv16-schema HDF5 dataset(s) with user annotations; repeat for several files "
         "(videos are named FILE_STEM/video_k).", show_default=False,
     ),
     model: Optional[Path] = typer.Option(
-        None, "--model", "-m", help="DMASum checkpoint (fold_K.pt from `vidsum train`) to score.", show_default=False,
+        None, "--model", "-m", help="Checkpoint (fold_K.pt from `vidsum train`, any model family) to score.", show_default=False,
+    ),
+    scorer: Optional[str] = typer.Option(
+        None, "--scorer", help="Score a scorer that needs no checkpoint: 'training-free' (what `vidsum summarize` "
+        "uses without a model), on the dataset's shots.", show_default=False,
     ),
     predictions: Optional[Path] = typer.Option(
         None, "--predictions", "-p", help="HDF5 file of any method's outputs: a 'scores' vector per video "
@@ -78,14 +47,14 @@ def eval_command(
         None, "--json", help="Also write the rows (F1 as fractions in [0, 1]) and per-video results to this JSON file.",
         show_default=False,
     ),
-    budget: float = typer.Option(0.15, "--budget", help="Summary length as a fraction of each video (the literature uses 0.15)."),
+    budget: float = typer.Option(DEFAULT_BUDGET, "--budget", help="Summary length as a fraction of each video (the literature uses 0.15)."),
     draws: int = typer.Option(10, "--draws", help="Random-baseline draws to average.", min=1),
     seed: int = typer.Option(0, "--seed", help="Seed of the random baseline."),
     test_only: bool = typer.Option(
         False, "--test-only", help="With --model: score only the videos the checkpoint recorded as its test split.",
     ),
     per_video: bool = typer.Option(False, "--per-video", help="Also print one row per video for the model/predictions."),
-    device: str = typer.Option("auto", "--device", help="auto (GPU when available), cpu or cuda (for --model)."),
+    device: str = typer.Option("auto", "--device", help="auto (GPU when available), cpu, cuda or cuda:N (for --model)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars; errors and the table only."),
 ) -> None:
     """Evaluate video summaries with the standard protocol: keyshot F1 (15 % budget, 0/1 knapsack over
@@ -97,63 +66,73 @@ def eval_command(
 
       vidsum eval --data summe.h5 --predictions other_method.h5 --json results.json
 
+      vidsum eval --data tvsum.h5 --scorer training-free --baselines
+
       vidsum eval --data tvsum.h5 --data summe.h5 --baselines
     """
     setup_logging(quiet=quiet)
     with guarded():
-        from vidsum.errors import OutputError, UsageError
+        from vidsum.config import EvalConfig
+        from vidsum.errors import UsageError
 
-        if model is not None and predictions is not None:
-            raise UsageError("give either --model or --predictions, not both (run eval twice to compare them)")
-        if model is None and predictions is None and not baselines:
-            raise UsageError("nothing to evaluate: give --model CKPT, --predictions P.h5 and/or --baselines")
+        given = [name for name, v in (("--model", model), ("--scorer", scorer), ("--predictions", predictions)) if v is not None]
+        if len(given) > 1:
+            both = "not both" if len(given) == 2 else "only one of them"
+            raise UsageError(f"give either {' or '.join(given)}, {both} (run eval once per method to compare them)")
+        if not given and not baselines:
+            raise UsageError("nothing to evaluate: give --model CKPT, --scorer training-free, --predictions P.h5 and/or --baselines")
         if test_only and model is None:
             raise UsageError("--test-only needs --model (it uses the test split recorded in the checkpoint)")
-        if not 0.0 < budget <= 1.0:
-            raise UsageError(f"--budget must be a fraction in (0, 1], got {budget}")
-        if json_path is not None and not json_path.parent.resolve().is_dir():
-            raise OutputError(f"{json_path}: folder {json_path.parent} does not exist; create it first")
+        cfg = EvalConfig(budget=budget, draws=draws, seed=seed, test_only=test_only, device=device)
+        if json_path is not None:
+            from vidsum.io import check_output
+
+            check_output(json_path, "eval JSON", [*data, *(p for p in (model, predictions) if p)], overwrite=True)
 
         from vidsum.data import load_datasets, load_predictions
-        from vidsum.evaluation import METRICS, evaluate, human_baseline, random_baseline
+        from vidsum.evaluation import eval_document, evaluate, evaluate_checkpoint, evaluate_scorer, human_baseline, random_baseline
         from vidsum.io import write_json
 
+        score_with = None
+        if scorer is not None:
+            from vidsum.models import MODELS, load_scorer
+
+            free = [n for n, s in MODELS.items() if not s.needs_training]
+            if scorer not in free:
+                raise UsageError(f"--scorer {scorer!r}: use one of {', '.join(free)} (trained models are given with --model)")
+            score_with = load_scorer(None, name=scorer)
         records = load_datasets(data)
         rows: list[dict[str, Any]] = []
         videos: dict[str, dict[str, float]] | None = None
         with RichProgress(enabled=not quiet) as progress:
-            preds = None
+            result = None
             if model is not None:
-                preds = _model_predictions(model, records, device, test_only, progress)
-                source = str(model)
+                result = evaluate_checkpoint(model, records, cfg.device, cfg.test_only, cfg.budget, progress)
+                rows.append({"name": "model", "source": str(model), "n_videos": len(result["videos"]), **result["mean"]})
+            elif score_with is not None:
+                result = evaluate_scorer(score_with, records, fraction=cfg.budget, progress=progress)
+                rows.append({"name": scorer, "source": score_with.name, "n_videos": len(result["videos"]), **result["mean"]})
             elif predictions is not None:
                 preds = load_predictions(predictions)  # keys resolved (and duplicates refused) by evaluate
-                source = str(predictions)
-            scored = records
-            if preds is not None:
-                result = evaluate(preds, records, fraction=budget, progress=progress)
-                videos = result["videos"]
-                rows.append({"name": "model", "source": source, "n_videos": len(videos), **result["mean"]})
-                scored = {k: records[k] for k in videos}
-                if predictions is not None and len(videos) < len(records):
+                result = evaluate(preds, records, fraction=cfg.budget, progress=progress)
+                rows.append({"name": "model", "source": str(predictions), "n_videos": len(result["videos"]), **result["mean"]})
+                if len(result["videos"]) < len(records):
                     console.print(
-                        f"[yellow]note:[/] {predictions} has scores for {len(videos)} of {len(records)} videos; "
+                        f"[yellow]note:[/] {predictions} has scores for {len(result['videos'])} of {len(records)} videos; "
                         "only those (and the baselines on the same videos) are scored."
                     )
+            scored = records
+            if result is not None:
+                videos = result["videos"]
+                scored = {k: records[k] for k in videos}
             if baselines:
-                rand = random_baseline(scored, n_draws=draws, seed=seed, fraction=budget, progress=progress)
-                rows.append({"name": "random", "draws": draws, "seed": seed, "n_videos": len(scored), **rand})
+                rand = random_baseline(scored, n_draws=cfg.draws, seed=cfg.seed, fraction=cfg.budget, progress=progress)
+                rows.append({"name": "random", "draws": cfg.draws, "seed": cfg.seed, "n_videos": len(scored), **rand})
                 rows.append({"name": "human", "n_videos": len(scored), **human_baseline(scored)})
 
-        _print_table(rows, videos if per_video else None, [str(p) for p in data], budget)
+        _print_table(rows, videos if per_video else None, [str(p) for p in data], cfg.budget)
         if json_path is not None:
-            doc = {
-                "rows": [{k: r[k] for k in ("name", *METRICS)} | {k: v for k, v in r.items() if k not in METRICS} for r in rows],
-                "data": [str(p) for p in data],
-                "budget": budget,
-                "videos": videos or {},
-            }
-            write_json(json_path, doc)
+            write_json(json_path, eval_document(rows, data, cfg.budget, videos))
             console.print(f"wrote {json_path}")
 
 
