@@ -12,15 +12,11 @@ import pytest
 
 from vidsum.config import SummarizeConfig, from_dict
 from vidsum.errors import CheckpointError, InputError, OutputError, UsageError, WeightsError
+from vidsum.cli.summarize import parse_length
+from vidsum.features import compare_extractors
 from vidsum.io import default_output
-from vidsum.pipeline import (
-    compare_extractors,
-    drop_isolated_short,
-    merge_short_shots,
-    parse_length,
-    resolve_model,
-    shots_to_segments,
-)
+from vidsum.models import resolve_model
+from vidsum.selection import drop_isolated_short, merge_short_shots, shots_to_segments
 from tests.videogen import add_subtitles, ffmpeg_exe, has_encoder, make_video
 
 
@@ -349,7 +345,7 @@ def test_truncated_video_uses_the_frames_that_decode(tmp_path: Path) -> None:
 
 
 def test_budget_capacity_by_hand() -> None:
-    from vidsum.pipeline import budget_capacity
+    from vidsum.selection import budget_capacity
 
     assert budget_capacity(SummarizeConfig(), 1000, 30.0) == 150  # floor(0.15 * 1000)
     assert budget_capacity(SummarizeConfig(budget=0.1), 999, 30.0) == 99

@@ -198,7 +198,7 @@ def test_segment_shots_maps_steps_to_frames_and_splits_long_shots() -> None:
     assert (shots[:, 1] - shots[:, 0] + 1).max() <= 360
     assert {0, 300, 900} <= set(shots[:, 0].tolist())
     # A summary budget of 100 frames: no shot may be longer, or it could never be selected.
-    shots = segment_shots(x, picks, n_frames, fps, budget_frames=100)
+    shots = segment_shots(x, picks, n_frames, fps, max_shot_frames=100)
     check_cover(shots, n_frames)
     lengths = shots[:, 1] - shots[:, 0] + 1
     # Even pieces (307 frames -> 4 x ~77), not 3 x 100 + a 7-frame sliver.
@@ -209,7 +209,7 @@ def test_segment_shots_never_degenerate() -> None:
     one = segment_shots(np.ones((1, 16)), np.array([0]), 1, 30.0)
     np.testing.assert_array_equal(one, [[0, 0]])
     # A single sampled step of a 2 s video with a 10-frame budget: split, not one 60-frame shot.
-    shots = segment_shots(np.ones((1, 16)), np.array([0]), 60, 30.0, budget_frames=10)
+    shots = segment_shots(np.ones((1, 16)), np.array([0]), 60, 30.0, max_shot_frames=10)
     check_cover(shots, 60)
     assert len(shots) == 6
     flat = segment_shots(np.ones((40, 16)), np.arange(40) * 15, 600, 30.0)
@@ -224,7 +224,7 @@ def test_segment_shots_never_degenerate() -> None:
     with pytest.raises(ValueError, match="increasing"):
         segment_shots(np.ones((3, 4)), np.array([0, 5, 5]), 100, 30.0)
     with pytest.raises(UsageError):
-        segment_shots(np.ones((3, 4)), np.array([0, 5, 9]), 100, 30.0, budget_frames=0)
+        segment_shots(np.ones((3, 4)), np.array([0, 5, 9]), 100, 30.0, max_shot_frames=0)
     with pytest.raises(InputError):
         segment_shots(np.ones((0, 4)), np.zeros(0), 0, 30.0)
 

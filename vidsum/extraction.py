@@ -583,7 +583,7 @@ def _write_part(folder: Path, key: str, path: Path, feats: "Features", desc: dic
         n_frames = int(picks[-1]) + 1
     # no shot longer than the 15 % summary budget, so a knapsack over these shots (the TVSum user
     # summaries of `vidsum dataset build`, evaluation) can always fill the budget
-    cps = segment_shots(features, picks, n_frames, float(info.fps), budget_frames=max(1, budget_frames(n_frames)))
+    cps = segment_shots(features, picks, n_frames, float(info.fps), max_shot_frames=max(1, budget_frames(n_frames)))
     with atomic_path(folder / f"{key}.h5") as tmp:
         with h5py.File(tmp, "w") as h5:
             h5.attrs[EXTRACTOR_ATTR] = json.dumps(desc, sort_keys=True)

@@ -35,7 +35,7 @@ from vidsum.backbones import googlenet as googlenet_mod
 from vidsum.backbones.base import resize_frames
 from vidsum.config import PRECISIONS, SAMPLE_FPS, FeaturesConfig
 from vidsum.device import resolve_device
-from vidsum.errors import UsageError, WeightsError
+from vidsum.errors import CheckpointError, UsageError, WeightsError
 from vidsum.progress import ProgressFn, report
 from vidsum.video import FRAME_SIZE, Prefetcher, VideoInfo, iter_frames, probe, sample_indices
 
@@ -82,6 +82,44 @@ class Features:
     extractor: dict[str, Any]
 
 
+def describe_name(described: dict[str, Any]) -> str:
+    """The backbone (else extractor) name a description records, for messages."""
+    return str(described.get("backbone") or described.get("name") or "an unrecorded extractor")
+
+
+def is_fallback(described: dict[str, Any]) -> bool:
+    """Whether a description is of a weight-free fallback feature."""
+    return bool(described.get("fallback")) or "fallback" in describe_name(described).lower()
+
+
+def compare_extractors(ckpt: dict[str, Any] | None, used: dict[str, Any], model_path: Path) -> str | None:
+    """Check the checkpoint's recorded feature extractor against the one in use.
+
+    A different feature size is a CheckpointError (the model cannot read these features); a
+    different or unrecorded extractor is returned as a warning (scores may be meaningless).
+    """
+    dim = used.get("dim")
+    if not ckpt:
+        return (
+            f"{model_path}: the checkpoint does not record its feature extractor (a model trained on "
+            "the public datasets' precomputed features, say); scores may not match these features"
+        )
+    if ckpt.get("dim") is not None and dim is not None and int(ckpt["dim"]) != int(dim):
+        raise CheckpointError(
+            f"{model_path}: the model expects {ckpt['dim']}-d features but the extractor in use gives "
+            f"{dim}-d ({describe_name(used)}); pass the backbone weights it was trained with "
+            "(--backbone-weights) or a checkpoint trained on these features"
+        )
+    diff = feature_differences(ckpt, used)
+    if diff:
+        return (
+            f"{model_path}: trained on features from {describe_name(ckpt)} but "
+            f"{describe_name(used)} is in use (differs in {', '.join(diff)}); "
+            "the scores may be poor"
+        )
+    return None
+
+
 def to_input(
     frames: np.ndarray,
     device: torch.device | str = "cpu",
@@ -123,6 +161,7 @@ class Extractor:
     batch_size: int = CPU_BATCH
     sample_fps: float = SAMPLE_FPS
     fallback: bool = False
+    warning: str | None = None  # why this extractor stands in for the requested one (already logged)
 
     def describe(self, sample_fps: float | None = None) -> dict[str, Any]:
         """Identity of the features (recorded with them and in checkpoints): name, backbone, dim,
@@ -366,15 +405,14 @@ def make_extractor(
             raise WeightsError(msg)
         log.debug("%s", msg)
         reason = "downloads are off" if not allow_download else "the download failed (offline?)"
-        log.warning(
-            "no GoogLeNet weights (none in weights/ or %s; %s): using the weight-free colour/texture "
-            "feature (%s), which gives rougher summaries. Get the backbone with `vidsum weights download` "
-            "(offline: `vidsum weights import FILE`)",
-            weights_mod.cache_dir(),
-            reason,
-            FallbackExtractor.name,
+        fallback = FallbackExtractor(batch_size=cfg.batch_size, sample_fps=cfg.sample_fps)
+        fallback.warning = (
+            f"no GoogLeNet weights (none in weights/ or {weights_mod.cache_dir()}; {reason}): using the "
+            f"weight-free fallback feature ({fallback.name}), which gives rougher summaries. Get the "
+            f"backbone with `vidsum weights download {name}` (offline: `vidsum weights import FILE`)"
         )
-        return FallbackExtractor(batch_size=cfg.batch_size, sample_fps=cfg.sample_fps)
+        log.warning("%s", fallback.warning)
+        return fallback
     digest = weights_mod.sha256_file(path)
     official = digest.startswith(entry.sha256)
     if not official:

@@ -16,18 +16,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import math
 import os
-import re
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 
-from vidsum.config import SummarizeConfig
+from vidsum.config import FeaturesConfig, SummarizeConfig
 from vidsum.device import resolve_device
-from vidsum.errors import CheckpointError, InputError, OutputError, UsageError, WeightsError
+from vidsum.errors import CheckpointError, InputError, UsageError, WeightsError
 from vidsum.ffmpeg import find_ffmpeg
 from vidsum.io import atomic_path, check_output, default_output
 from vidsum.progress import ProgressFn
@@ -36,15 +34,11 @@ log = logging.getLogger(__name__)
 
 MIN_DURATION_S = 1.0  # seconds: shorter inputs have nothing to summarize
 MIN_FRAMES = 2  # a single still frame is not a video
-SHOTS_PER_BUDGET = 3  # no shot longer than budget / 3, when the minimum shot length allows
 # Decoding runs ahead of the models while they load: chunks of this many sampled frames, at most
 # DECODE_AHEAD frames (224x224 RGB, 150 KB each: 38 MB) waiting for the first forward pass.
 DECODE_CHUNK = 8  # sampled frames per queue item
 DECODE_AHEAD = 256  # sampled frames
-MODEL_ENV = "VIDSUM_MODEL"  # checkpoint path override, below --model
-CHECKPOINT_NAMES = ("dmasum-tvsum.pt", "dmasum-summe.pt")  # in weights/ or the cache, first found wins (weights/README.md)
 
-_LENGTH_RE = re.compile(r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,150 +71,6 @@ class Summary:
     @property
     def n_selected(self) -> int:
         return int(self.selected.sum())
-
-
-def parse_length(text: str) -> float:
-    """Parse a summary length: "90s", "90", "1m30s", "2m", "1h5m", "1:30" or "1:02:03" -> seconds."""
-    raw = text.strip().lower().replace(" ", "")
-    seconds: float | None = None
-    if ":" in raw:
-        parts = raw.split(":")
-        if 2 <= len(parts) <= 3 and all(re.fullmatch(r"\d+(\.\d+)?", p) for p in parts):
-            seconds = 0.0
-            for p in parts:
-                seconds = seconds * 60 + float(p)
-    else:
-        m = _LENGTH_RE.match(raw)
-        if raw and m and any(m.group(k) for k in "hms"):
-            seconds = sum(float(m.group(k) or 0) * f for k, f in (("h", 3600), ("m", 60), ("s", 1)))
-    if seconds is None:
-        raise UsageError(f"cannot read the length {text!r}; write it like 90s, 1m30s, 2m or 1:30")
-    if seconds <= 0:
-        raise UsageError(f"the summary length must be positive, got {text!r}")
-    return seconds
-
-
-def resolve_model(model: str | None) -> tuple[Path | None, str]:
-    """Pick the DMASum checkpoint: explicit > $VIDSUM_MODEL > project weights/ > user cache > None.
-
-    Returns (path or None, where it came from). An explicit path or $VIDSUM_MODEL that does not
-    exist is an error, not a silent fallback.
-    """
-    if model:
-        p = Path(model).expanduser()
-        if not p.is_file():
-            raise CheckpointError(f"{p}: --model names no checkpoint file; check the path or drop --model")
-        return p, "--model"
-    env = os.environ.get(MODEL_ENV, "").strip()
-    if env:
-        p = Path(env).expanduser()
-        if not p.is_file():
-            raise CheckpointError(f"{p}: ${MODEL_ENV} names no checkpoint file; fix or unset ${MODEL_ENV}")
-        return p, f"${MODEL_ENV}"
-    from vidsum.weights import cache_dir, project_dir
-
-    for folder, where in ((project_dir(), "project weights/"), (cache_dir(), "user cache")):
-        for name in CHECKPOINT_NAMES:
-            if (folder / name).is_file():
-                return folder / name, where
-    return None, "training-free scorer"
-
-
-def compare_extractors(ckpt: dict[str, Any] | None, used: dict[str, Any], model_path: Path) -> str | None:
-    """Check the checkpoint's recorded feature extractor against the one in use.
-
-    A different feature size is a CheckpointError (the model cannot read these features); a
-    different or unrecorded extractor is returned as a warning (scores may be meaningless).
-    """
-    dim = used.get("dim")
-    if not ckpt:
-        return (
-            f"{model_path}: the checkpoint does not record its feature extractor (a model trained on "
-            "the public datasets' precomputed features, say); scores may not match these features"
-        )
-    if ckpt.get("dim") is not None and dim is not None and int(ckpt["dim"]) != int(dim):
-        raise CheckpointError(
-            f"{model_path}: the model expects {ckpt['dim']}-d features but the extractor in use gives "
-            f"{dim}-d ({_name(used)}); pass the backbone weights it was trained with "
-            "(--backbone-weights) or a checkpoint trained on these features"
-        )
-    from vidsum.features import RUNTIME_KEYS
-
-    diff = sorted(k for k in set(ckpt) | set(used) if k not in RUNTIME_KEYS and ckpt.get(k) != used.get(k))
-    if diff:
-        return (
-            f"{model_path}: trained on features from {_name(ckpt)} but "
-            f"{_name(used)} is in use (differs in {', '.join(diff)}); "
-            "the scores may be poor"
-        )
-    return None
-
-
-def merge_short_shots(shots: np.ndarray, min_frames: int, max_frames: int) -> np.ndarray:
-    """Merge shots shorter than ``min_frames`` into their shorter neighbour.
-
-    A merge is skipped when it would make a shot longer than ``max_frames`` (the selection then
-    drops the short shot if it stands alone). (n, 2) int64 inclusive -> (m, 2) int64, m <= n.
-    """
-    bounds = [list(map(int, s)) for s in shots]
-    changed = True
-    while changed and len(bounds) > 1:
-        changed = False
-        lengths = [b - a + 1 for a, b in bounds]
-        order = np.argsort(lengths, kind="stable")
-        for i in map(int, order):
-            if lengths[i] >= min_frames:
-                break
-            cands = [j for j in (i - 1, i + 1) if 0 <= j < len(bounds)]
-            cands = [j for j in cands if lengths[i] + lengths[j] <= max_frames]
-            if not cands:
-                continue
-            j = min(cands, key=lambda k: lengths[k])
-            a, b = min(i, j), max(i, j)
-            bounds[a] = [bounds[a][0], bounds[b][1]]
-            del bounds[b]
-            changed = True
-            break
-    return np.asarray(bounds, dtype=np.int64).reshape(-1, 2)
-
-
-def drop_isolated_short(shots: np.ndarray, selected: np.ndarray, min_frames: int) -> np.ndarray:
-    """Unselect selected shots shorter than ``min_frames`` that no selected neighbour joins.
-
-    A flash of a few frames between two unrelated shots is unwatchable; joined to an adjacent
-    selected shot it plays as part of a longer segment and is kept. Never empties the summary.
-    (n, 2) int64, (n,) bool -> (n,) bool.
-    """
-    keep = selected.copy()
-    lengths = shots[:, 1] - shots[:, 0] + 1
-    for i in np.flatnonzero(selected):
-        joined = (i > 0 and selected[i - 1]) or (i + 1 < len(selected) and selected[i + 1])
-        if lengths[i] < min_frames and not joined:
-            keep[i] = False
-    return keep if keep.any() else selected
-
-
-def shots_to_segments(shots: np.ndarray, selected: np.ndarray, fps: float) -> list[tuple[float, float]]:
-    """Selected inclusive frame ranges -> [(start_s, end_s)], adjacent shots joined."""
-    segs: list[list[int]] = []
-    for (a, b), sel in zip(shots.tolist(), selected.tolist()):
-        if not sel:
-            continue
-        if segs and segs[-1][1] + 1 == a:
-            segs[-1][1] = b
-        else:
-            segs.append([a, b])
-    return [(a / fps, (b + 1) / fps) for a, b in segs]
-
-
-def budget_capacity(cfg: SummarizeConfig, n_frames: int, fps: float) -> int:
-    """Knapsack capacity in frames: floor(budget * n_frames) as in evaluation, or the frames in
-    ``length_s`` seconds (at most the whole video)."""
-    from vidsum.selection import budget_frames
-
-    if cfg.length_s is None:
-        return budget_frames(n_frames, cfg.budget)
-    return min(n_frames, int(math.floor(cfg.length_s * fps + 1e-6)))  # 1e-6: 3.0 s * 30 fps is 90
 
 
 @contextlib.contextmanager
@@ -284,7 +134,7 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
     budget_s = min(cfg.length_s, info.duration) if cfg.length_s is not None else cfg.budget * info.duration
     if cfg.length_s is not None and cfg.length_s >= info.duration:
         warn(f"the requested length {cfg.length_s:g} s is not shorter than the video ({info.duration:.1f} s); the summary is the whole video")
-    capacity = budget_capacity(cfg, info.n_frames, info.fps)
+    capacity = selection.budget_capacity(cfg, info.n_frames, info.fps)
     if capacity < 1:
         raise UsageError(f"{src}: a {budget_s:.2f} s summary holds no whole frame at {info.fps:g} fps; ask for more")
 
@@ -296,6 +146,8 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
     )
     try:
         device = str(resolve_device(cfg.device))
+        from vidsum.models import MODEL_ENV, load_scorer, resolve_model
+
         model_path, model_source = resolve_model(cfg.model)
         if model_path is None:
             msg = (
@@ -309,28 +161,23 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
             warn(msg)
 
         with _timed(timings, "load_model"):
-            from vidsum.models import load_scorer
-
             # first: a broken checkpoint fails before the backbone loads
             scorer = load_scorer(model_path, device=device)
-            from vidsum.features import make_extractor
+            from vidsum.features import compare_extractors, describe_name, is_fallback, make_extractor
 
             extractor = make_extractor(
-                backbone_weights=cfg.backbone_weights,
-                device=device,
-                batch_size=cfg.batch_size,
-                allow_fallback=not cfg.strict,
-                sample_fps=cfg.sample_fps,
-                precision=cfg.precision,
+                FeaturesConfig(
+                    backbone_weights=cfg.backbone_weights,
+                    device=device,
+                    batch_size=cfg.batch_size,
+                    precision=cfg.precision,
+                    sample_fps=cfg.sample_fps,
+                    allow_fallback=not cfg.strict,
+                )
             )
             described = dict(extractor.describe(cfg.sample_fps))
-            if _is_fallback(described):
-                # make_extractor has already logged why; record it for the JSON without repeating it
-                warnings.append(
-                    f"no GoogLeNet weights (--backbone-weights or the user cache): using the weight-free "
-                    f"fallback feature ({_name(described)}); get the real backbone with "
-                    "`vidsum weights download googlenet`"
-                )
+            if extractor.warning:
+                warnings.append(extractor.warning)  # make_extractor has logged it; recorded for the JSON
             if model_path is not None:
                 try:
                     w = compare_extractors(scorer.features, described, model_path)
@@ -341,7 +188,7 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
                         raise
                     w = f"{exc}; using the training-free scorer instead"
                     scorer = load_scorer(None)
-                    model_path, model_source = None, "training-free scorer"
+                    model_path = None
                 if w:
                     warn(w)
 
@@ -361,34 +208,25 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
         raise InputError(f"{src}: only {len(picks)} frame(s) could be decoded; the file is damaged or not a video")
     duration = n_frames / info.fps
     budget_s = min(budget_s, duration)
-    capacity = max(1, budget_capacity(cfg, n_frames, info.fps))
+    capacity = max(1, selection.budget_capacity(cfg, n_frames, info.fps))
 
     # 3. shots
     with _timed(timings, "shots"):
-        min_frames = min(int(round(cfg.min_shot_s * info.fps)), max(1, capacity // 2))
-        # Shots longer than a third of the budget are split, so that the knapsack can fill the
-        # budget with several moments (with 30 s shots a 45 s budget holds one 30 s shot).
-        longest = max(capacity // SHOTS_PER_BUDGET, min(capacity, 2 * min_frames))
+        min_frames, longest = selection.shot_limits(capacity, info.fps, cfg.min_shot_s)
         shots = segmentation.segment_shots(
             x, picks, n_frames, info.fps, max_shot_s=cfg.max_shot_s, min_shot_s=cfg.min_shot_s,
-            budget_frames=longest, progress=progress,
+            max_shot_frames=longest, progress=progress,
         )
-        shots = merge_short_shots(np.asarray(shots, dtype=np.int64), min_frames, longest)
+        shots = selection.merge_short_shots(np.asarray(shots, dtype=np.int64), min_frames, longest)
 
     # 4. scores
     with _timed(timings, "scores"):
         step_scores = np.asarray(scorer.score(x, shots, picks, n_frames), dtype=np.float32)
 
-    # 5. selection (the same knapsack as evaluation)
+    # 5. selection (the same knapsack as evaluation, in the summary policy of vidsum.selection)
     with _timed(timings, "selection"):
-        frame_scores = selection.frame_scores_from_steps(step_scores, picks, n_frames)
-        values = selection.shot_scores(frame_scores, shots)
-        if capacity >= n_frames:  # the whole video was asked for; zero-score shots count too
-            selected = np.ones(len(shots), dtype=bool)
-        else:
-            selected = np.asarray(selection.select_shots(frame_scores, shots, capacity), dtype=bool)
-        selected = drop_isolated_short(shots, selected, min_frames)
-        segments = shots_to_segments(shots, selected, info.fps)
+        chosen = selection.select_summary(step_scores, picks, shots, n_frames, info.fps, capacity, min_frames)
+        selected, segments = chosen.selected, chosen.segments
 
     # 6. render + report, all into temporary files renamed together at the very end
     from vidsum.exports import EXPORTS, ExportContext
@@ -410,9 +248,9 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
             doc = build_document(
                 input_path=src, duration_s=duration, fps=float(info.fps), n_frames=n_frames,
                 width=int(info.width), height=int(info.height), sample_fps=cfg.sample_fps,
-                picks=picks, scores=step_scores, shots=shots, shot_scores=values, selected=selected,
-                backbone_name=_name(described), backbone_weights_sha256=described.get("weights_sha256"),
-                backbone_fallback=_is_fallback(described), backbone_precision=described.get("precision"),
+                picks=picks, scores=step_scores, shots=shots, shot_scores=chosen.shot_scores, selected=selected,
+                backbone_name=describe_name(described), backbone_weights_sha256=described.get("weights_sha256"),
+                backbone_fallback=is_fallback(described), backbone_precision=described.get("precision"),
                 backbone_preprocessing=described.get("preprocessing"),
                 scorer=scorer.name,
                 checkpoint_path=model_path, checkpoint_sha256=sha256_file(model_path) if model_path else None,
@@ -435,11 +273,3 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
             timings=timings,
         )
     return summary
-
-
-def _name(described: dict[str, Any]) -> str:
-    return str(described.get("backbone") or described.get("name") or "an unrecorded extractor")
-
-
-def _is_fallback(described: dict[str, Any]) -> bool:
-    return bool(described.get("fallback")) or "fallback" in _name(described).lower()

@@ -275,7 +275,7 @@ def segment_shots(
     max_shot_s: float | None = DEFAULT_MAX_SHOT_S,
     min_shot_s: float = DEFAULT_MIN_SHOT_S,
     max_shots: int | None = None,
-    budget_frames: int | None = None,
+    max_shot_frames: int | None = None,
     penalty: float = 1.0,
     progress: ProgressFn | None = None,
 ) -> np.ndarray:
@@ -288,9 +288,9 @@ def segment_shots(
         longer shots are then split evenly.
     min_shot_s: KTS places no two cuts closer than this (lmin), unless max_shot_s forces it.
     max_shots: cap on the shots KTS may return (None: one per min_shot_s); the even splits
-        for max_shot_s / budget_frames may add more.
-    budget_frames: the summary budget in frames; no shot longer than it survives unsplit (a
-        shot longer than the whole budget could never be selected: an empty summary).
+        for max_shot_s / max_shot_frames may add more.
+    max_shot_frames: longest shot in frames; longer ones are split evenly. Callers derive it
+        from the summary budget (a shot longer than the whole budget could never be selected).
     Returns (n_shots, 2) int64 inclusive frame ranges [start, end]: the first starts at 0, the
     last ends at n_frames - 1, each starts one frame after the previous one ends, none is empty.
     """
@@ -312,8 +312,8 @@ def segment_shots(
         raise UsageError(f"the shortest shot must be >= 0 seconds, got {min_shot_s}")
     if max_shots is not None and max_shots < 1:
         raise UsageError(f"max_shots must be >= 1, got {max_shots}")
-    if budget_frames is not None and budget_frames < 1:
-        raise UsageError(f"the summary budget must be at least one frame, got {budget_frames}")
+    if max_shot_frames is not None and max_shot_frames < 1:
+        raise UsageError(f"the longest shot must be at least one frame, got {max_shot_frames}")
 
     n = x.shape[0]
     cps = np.zeros(0, dtype=np.int64)
@@ -331,8 +331,8 @@ def segment_shots(
     limit = None
     if max_shot_s is not None:
         limit = max(1, int(max_shot_s * fps))
-    if budget_frames is not None:
-        limit = budget_frames if limit is None else min(limit, budget_frames)
+    if max_shot_frames is not None:
+        limit = max_shot_frames if limit is None else min(limit, max_shot_frames)
     if limit is not None:
         shots = _split_evenly(shots, limit)
     log.debug("KTS: %d steps -> %d change points -> %d shots", n, cps.size, shots.shape[0])

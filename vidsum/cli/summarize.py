@@ -5,12 +5,43 @@ Heavy libraries are imported inside the command so that `vidsum --help` stays fa
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from vidsum.cli.common import RichProgress, console, guarded, out, setup_logging
+
+
+_LENGTH_RE = re.compile(r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$")
+
+
+def parse_length(text: str) -> float:
+    """Parse a summary length: "90s", "90", "1m30s", "2m", "1h5m", "1:30" or "1:02:03" -> seconds."""
+    raw = text.strip().lower().replace(" ", "")
+    seconds: float | None = None
+    if ":" in raw:
+        parts = raw.split(":")
+        if 2 <= len(parts) <= 3 and all(re.fullmatch(r"\d+(\.\d+)?", p) for p in parts):
+            seconds = 0.0
+            for p in parts:
+                seconds = seconds * 60 + float(p)
+    else:
+        m = _LENGTH_RE.match(raw)
+        if raw and m and any(m.group(k) for k in "hms"):
+            seconds = sum(float(m.group(k) or 0) * f for k, f in (("h", 3600), ("m", 60), ("s", 1)))
+    if seconds is None:
+        raise _usage(f"cannot read the length {text!r}; write it like 90s, 1m30s, 2m or 1:30")
+    if seconds <= 0:
+        raise _usage(f"the summary length must be positive, got {text!r}")
+    return seconds
+
+
+def _usage(message: str) -> Exception:
+    from vidsum.errors import UsageError
+
+    return UsageError(message)
 
 
 def _fmt_s(seconds: float) -> str:
@@ -75,7 +106,7 @@ def summarize_command(
 
         if budget is not None and length is not None:
             raise UsageError("give either --budget (a fraction) or --length (a duration), not both")
-        from vidsum.pipeline import parse_length, summarize
+        from vidsum.pipeline import summarize
 
         length_s = parse_length(length) if length is not None else None
         kwargs = dict(

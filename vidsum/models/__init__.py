@@ -24,7 +24,11 @@ from vidsum.errors import CheckpointError, UsageError
 from vidsum.models import dmasum, training_free
 from vidsum.models.base import ModelSpec, Scorer
 
-__all__ = ["MODELS", "ModelSpec", "Scorer", "get_model_spec", "load_model", "load_scorer", "predict", "register"]
+MODEL_ENV = "VIDSUM_MODEL"  # checkpoint path override, below --model
+# In weights/ or the user cache, first found wins (weights/README.md).
+CHECKPOINT_NAMES = ("dmasum-tvsum.pt", "dmasum-summe.pt")
+
+__all__ = ["MODELS", "ModelSpec", "Scorer", "get_model_spec", "load_model", "resolve_model", "load_scorer", "predict", "register"]
 
 MODELS: dict[str, ModelSpec] = {
     dmasum.SPEC.name: dmasum.SPEC,
@@ -47,6 +51,32 @@ def get_model_spec(name: str) -> ModelSpec:
         return MODELS[name]
     except KeyError:
         raise UsageError(f"unknown model {name!r}; known models: {', '.join(MODELS)}") from None
+
+
+def resolve_model(model: str | None) -> tuple[Path | None, str]:
+    """Pick the checkpoint: explicit > $VIDSUM_MODEL > project weights/ > user cache > None.
+
+    Returns (path or None, where it came from). An explicit path or $VIDSUM_MODEL that does not
+    exist is an error, not a silent fallback.
+    """
+    if model:
+        p = Path(model).expanduser()
+        if not p.is_file():
+            raise CheckpointError(f"{p}: --model names no checkpoint file; check the path or drop --model")
+        return p, "--model"
+    env = os.environ.get(MODEL_ENV, "").strip()
+    if env:
+        p = Path(env).expanduser()
+        if not p.is_file():
+            raise CheckpointError(f"{p}: ${MODEL_ENV} names no checkpoint file; fix or unset ${MODEL_ENV}")
+        return p, f"${MODEL_ENV}"
+    from vidsum.weights import cache_dir, project_dir
+
+    for folder, where in ((project_dir(), "project weights/"), (cache_dir(), "user cache")):
+        for name in CHECKPOINT_NAMES:
+            if (folder / name).is_file():
+                return folder / name, where
+    return None, "training-free scorer"
 
 
 def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
