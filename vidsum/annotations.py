@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from vidsum.config import DEFAULT_BUDGET
 from vidsum.errors import DatasetError, InputError, OutputError
 from vidsum.progress import ProgressFn, report
 
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 
 AnnotationFormat = Literal["tvsum", "summe"]
 FORMATS: tuple[str, ...] = ("tvsum", "summe")
-SUMMARY_PROPORTION = 0.15  # summary length as a fraction of the video (both benchmarks' protocol)
 MAX_FRAME_MISMATCH = 5  # frames; decoders disagree by a frame or two at the end of a file
 
 
@@ -222,7 +222,7 @@ def annotate(
     change_points: np.ndarray,
     n_frames: int,
     fmt: AnnotationFormat,
-    proportion: float = SUMMARY_PROPORTION,
+    proportion: float = DEFAULT_BUDGET,
 ) -> dict[str, np.ndarray]:
     """The eccv16 annotation arrays of one video, fitted to its ``n_frames``.
 
@@ -253,41 +253,41 @@ def build_dataset(
     annotation_path: str | os.PathLike[str],
     output: str | os.PathLike[str],
     *,
-    proportion: float = SUMMARY_PROPORTION,
+    proportion: float = DEFAULT_BUDGET,
     max_mismatch: int = MAX_FRAME_MISMATCH,
+    overwrite: bool = False,
     progress: ProgressFn | None = None,
 ) -> BuildReport:
     """Attach annotations to the groups of a ``vidsum features`` file and write ``output`` atomically.
 
+    An existing ``output`` is refused (OutputError) unless ``overwrite``; it is never the
+    features file itself.
     Videos are matched by name: the group's ``video_name`` (the video file's stem; for TVSum the
     YouTube id), else the group name. A frame-count difference above ``max_mismatch`` frames raises
     DatasetError naming the video; a smaller one is trimmed/padded and listed in the report.
     """
-    import h5py
-
     from vidsum import data
-    from vidsum.io import atomic_path
+    from vidsum.io import atomic_path, check_output, same_file
 
     features_path, output = Path(features_path), Path(output)
     if not features_path.is_file():
         raise InputError(f"{features_path}: features file not found; make it with `vidsum features VIDEOS -o FILE`")
-    if not output.parent.is_dir():
-        raise OutputError(f"{output}: folder {output.parent} does not exist; create it first")
-    if output.exists() and output.resolve() == features_path.resolve():
+    if same_file(output, features_path):
         raise OutputError(f"{output}: the output would overwrite the features file; choose another name")
+    check_output(output, "dataset file", [features_path, annotation_path], overwrite)
     annotations = read_annotations(fmt, annotation_path)
     records = data.load_datasets([features_path], require_annotations=False)
     attrs = data.read_file_attrs(features_path)
-    report_ = BuildReport(output=output)
+    built = BuildReport(output=output)
 
-    sources = _source_paths(features_path)
+    sources = data.read_source_paths(features_path)
     matched: list[tuple[str, VideoRecord, Annotation]] = []
     seen: set[str] = set()
     for rec in records.values():
         key = rec.group
         vid = rec.video_name if rec.video_name in annotations else key
         if vid not in annotations:
-            report_.unannotated.append(key)
+            built.unannotated.append(key)
             continue
         ann = annotations[vid]
         n_frames = rec.n_frames
@@ -303,21 +303,19 @@ def build_dataset(
                 "%s: annotation has %d frames, video %d; %s to match",
                 vid, ann.n_frames, n_frames, "trimmed" if diff > 0 else "padded",
             )
-            report_.adjusted.append((vid, ann.n_frames, n_frames))
+            built.adjusted.append((vid, ann.n_frames, n_frames))
         matched.append((key, rec, ann))
         seen.add(vid)
-    report_.missing_features = sorted(set(annotations) - seen)
+    built.missing_features = sorted(set(annotations) - seen)
     if not matched:
         raise DatasetError(
             f"{features_path}: none of its {len(records)} videos matches an annotation in "
             f"{annotation_path} (videos are matched by file stem, e.g. the YouTube id for TVSum); "
             "extract features from the benchmark's video files without renaming them"
         )
+    attrs["annotations"] = json.dumps({"format": fmt, "source": str(annotation_path)})
     with atomic_path(output) as tmp:
-        with h5py.File(tmp, "w") as h5:
-            for k, v in attrs.items():
-                h5.attrs[k] = v if isinstance(v, (str, int, float)) else json.dumps(v, sort_keys=True)
-            h5.attrs["annotations"] = json.dumps({"format": fmt, "source": str(annotation_path)})
+        with data.create_file(tmp, attrs) as h5:
             for i, (key, rec, ann) in enumerate(matched):
                 arrays = annotate(ann, rec.picks, rec.change_points, rec.n_frames, fmt, proportion)
                 data.write_video_group(
@@ -332,21 +330,8 @@ def build_dataset(
                     user_scores=arrays["user_scores"],
                     gtsummary=arrays["gtsummary"],
                     video_name=ann.video_id,
-                    extra={"fps": rec.fps, "duration": rec.duration, "source_path": sources.get(key)},
+                    extra={"fps": rec.fps, "duration": rec.duration, data.SOURCE_PATH: sources.get(key)},
                 )
-                report_.written.append(key)
+                built.written.append(key)
                 report(progress, "videos", i + 1, len(matched))
-    return report_
-
-
-def _source_paths(path: Path) -> dict[str, str]:
-    """Group name -> ``source_path`` written by `vidsum features` (not part of the eccv16 schema)."""
-    import h5py
-
-    out: dict[str, str] = {}
-    with h5py.File(path, "r") as h5:
-        for name, group in h5.items():
-            if isinstance(group, h5py.Group) and "source_path" in group:
-                raw = group["source_path"][()]
-                out[name] = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-    return out
+    return built

@@ -16,15 +16,23 @@ One group per video (``video_1`` ...), holding:
     video_name       bytes                    optional
     fps, duration    scalars                  optional: written by ``vidsum features``
 
+Files written by ``vidsum features`` also hold, per group, ``source_path`` (the video file), and
+a root attribute ``extractor``: the JSON ``Extractor.describe()`` of what made the features.
+While a batch runs, each finished video is a one-group "part" file of the same layout; the parts
+are merged into the output at the end (``vidsum.extraction``).
+
 Videos are named ``FILE_STEM/video_k`` so that several files can be used at once. Every problem
-is a DatasetError that names the file, the video group and the key.
+is a DatasetError that names the file, the video group and the key. This is the only module that
+opens HDF5 files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -38,6 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+EXTRACTOR_ATTR = "extractor"  # root attribute: JSON description of the feature extractor
+SOURCE_PATH = "source_path"  # per group: the video file the features came from
 # Keys every video group must hold; the annotation keys only when annotations are required.
 REQUIRED_KEYS = ("features", "picks", "n_frames", "change_points", "n_frame_per_seg")
 ANNOTATION_KEYS = ("gtscore", "user_summary")
@@ -98,10 +108,6 @@ class VideoRecord:
     def group(self) -> str:
         """The HDF5 group name inside its file ("video_3")."""
         return self.key.split("/", 1)[-1]
-
-    @property
-    def has_annotations(self) -> bool:
-        return self.user_summary is not None
 
 
 def _natural_key(name: str) -> list[Any]:
@@ -511,3 +517,88 @@ def write_predictions(path: str | Path, predictions: Mapping[str, np.ndarray]) -
         with h5py.File(tmp, "w") as f:
             for key, scores in predictions.items():
                 f.create_dataset(f"{key.strip('/')}/scores", data=np.asarray(scores, dtype=np.float32))
+
+
+def read_extractor(path: str | Path) -> dict[str, Any] | None:
+    """The extractor description a ``vidsum features`` file records (None when it has none)."""
+    desc = read_file_attrs(path).get(EXTRACTOR_ATTR)
+    return desc if isinstance(desc, dict) else None
+
+
+def read_source_paths(path: str | Path) -> dict[str, str]:
+    """Group name -> the video file it was extracted from (``source_path``; not eccv16 schema)."""
+    import h5py
+
+    out: dict[str, str] = {}
+    with _open_h5(Path(path)) as h5:
+        for name, group in h5.items():
+            if isinstance(group, h5py.Group) and SOURCE_PATH in group:
+                raw = group[SOURCE_PATH][()]
+                out[name] = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return out
+
+
+def features_index(path: str | Path) -> tuple[set[str], dict[str, Any] | None]:
+    """(group names, extractor description or None) of a features file. OSError when it is not
+    a readable HDF5 file (the caller says what to do about it)."""
+    import h5py
+
+    with h5py.File(path, "r") as h5:
+        groups = {k for k in h5.keys() if isinstance(h5[k], h5py.Group)}
+        raw = h5.attrs.get(EXTRACTOR_ATTR)
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8")
+    return groups, (json.loads(raw) if raw else None)
+
+
+def read_part(path: str | Path) -> dict[str, Any] | None:
+    """The extractor description of a complete part file (one group named after the file's
+    stem, with the extractor attribute); None for anything else, unreadable files included."""
+    import h5py
+
+    path = Path(path)
+    try:
+        with h5py.File(path, "r") as h5:
+            raw = h5.attrs.get(EXTRACTOR_ATTR)
+            if path.stem not in h5 or raw is None:
+                return None
+            return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    except (OSError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
+def create_file(path: str | Path, attrs: Mapping[str, Any]) -> Iterator["h5py.File"]:
+    """A new HDF5 file at ``path`` (replaced if it exists) with root attributes ``attrs``
+    (strings and numbers as they are, anything else as JSON); write groups with
+    ``write_video_group``. Write to a temporary path (``vidsum.io.atomic_path``)."""
+    import h5py
+
+    with h5py.File(path, "w") as h5:
+        for k, v in attrs.items():
+            h5.attrs[k] = v if isinstance(v, (str, int, float)) else json.dumps(v, sort_keys=True)
+        yield h5
+
+
+def write_part(path: str | Path, key: str, extractor: Mapping[str, Any], **group: Any) -> None:
+    """A one-video features file: the extractor attribute and group ``key``
+    (``write_video_group`` keywords)."""
+    with create_file(path, {EXTRACTOR_ATTR: dict(extractor)}) as h5:
+        write_video_group(h5, key, **group)
+
+
+def append_parts(path: str | Path, parts: Mapping[str, Path], extractor: Mapping[str, Any], new: bool) -> list[str]:
+    """Copy the group of each part file into ``path`` (created when ``new``), unless a group of
+    that name is there already, and set its extractor attribute; returns the names added."""
+    import h5py
+
+    added: list[str] = []
+    with h5py.File(path, "w" if new else "a") as dst:
+        dst.attrs[EXTRACTOR_ATTR] = json.dumps(dict(extractor), sort_keys=True)
+        for key, part in parts.items():
+            if key in dst:
+                continue
+            with h5py.File(part, "r") as src:
+                src.copy(src[key], dst, name=key)
+            added.append(key)
+    return added

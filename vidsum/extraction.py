@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import glob
-import json
 import logging
 import os
 import queue
@@ -55,7 +54,6 @@ VIDEO_EXTENSIONS = frozenset(
      ".m2ts", ".3gp", ".ogv", ".vob"}
 )
 QUEUE_CHUNKS_PER_WORKER = 4  # decoded chunks buffered per worker: bounds memory, keeps the model fed
-EXTRACTOR_ATTR = "extractor"  # root attribute: JSON description of the extractor (data.read_file_attrs)
 Decoder = Literal["thread", "process"]
 
 
@@ -148,24 +146,19 @@ def _same_extractor(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def _groups_of(path: Path) -> tuple[set[str], dict[str, Any] | None]:
     """(group names, extractor description) of a features file; raises OutputError if unreadable."""
-    import h5py
+    from vidsum.data import features_index
 
     try:
-        with h5py.File(path, "r") as h5:
-            groups = {k for k in h5.keys() if isinstance(h5[k], h5py.Group)}
-            raw = h5.attrs.get(EXTRACTOR_ATTR)
+        return features_index(path)
     except OSError as exc:
         raise OutputError(
             f"{path}: exists but is not a readable HDF5 file ({exc}); move it away or choose another -o"
         ) from None
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8")
-    return groups, (json.loads(raw) if raw else None)
 
 
 def _scan_parts(folder: Path, desc: dict[str, Any]) -> dict[str, Path]:
     """Complete part files by group name; stale temporaries and foreign parts are removed."""
-    import h5py
+    from vidsum.data import read_part
 
     parts: dict[str, Path] = {}
     if not folder.is_dir():
@@ -177,14 +170,8 @@ def _scan_parts(folder: Path, desc: dict[str, Any]) -> dict[str, Path]:
             continue
         if f.suffix != ".h5":
             continue
-        try:
-            with h5py.File(f, "r") as h5:
-                raw = h5.attrs.get(EXTRACTOR_ATTR)
-                ok = f.stem in h5 and raw is not None
-                pdesc = json.loads(raw.decode() if isinstance(raw, bytes) else raw) if ok else None
-        except (OSError, ValueError):
-            ok, pdesc = False, None
-        if not ok or pdesc is None:
+        pdesc = read_part(f)
+        if pdesc is None:
             log.warning("%s: unreadable part of an earlier run; the video will be extracted again", f)
             f.unlink()
         elif not _same_extractor(pdesc, desc):
@@ -201,7 +188,7 @@ def merge_parts(output: Path, desc: dict[str, Any]) -> list[str]:
     The output is copied, the parts appended to the copy, and the copy renamed over the output, so
     ``output`` is never seen half-merged. Parts are deleted only after the rename.
     """
-    import h5py
+    from vidsum.data import append_parts
 
     folder = parts_dir(output)
     parts = _scan_parts(folder, desc)
@@ -209,18 +196,10 @@ def merge_parts(output: Path, desc: dict[str, Any]) -> list[str]:
         with contextlib.suppress(OSError):
             folder.rmdir()
         return []
-    added: list[str] = []
     with atomic_path(output) as tmp:
         if output.exists():
             shutil.copyfile(output, tmp)
-        with h5py.File(tmp, "a" if output.exists() else "w") as dst:
-            dst.attrs[EXTRACTOR_ATTR] = json.dumps(desc, sort_keys=True)
-            for key, part in parts.items():
-                if key in dst:
-                    continue
-                with h5py.File(part, "r") as src:
-                    src.copy(src[key], dst, name=key)
-                added.append(key)
+        added = append_parts(tmp, parts, desc, new=not output.exists())
     for part in parts.values():
         with contextlib.suppress(OSError):
             part.unlink()
@@ -568,9 +547,7 @@ def make_executor(name: str, **options: Any) -> Executor:
 
 def _write_part(folder: Path, key: str, path: Path, feats: "Features", desc: dict[str, Any]) -> int:
     """Segment one video and write its part file atomically; returns n_steps."""
-    import h5py
-
-    from vidsum.data import write_video_group
+    from vidsum.data import SOURCE_PATH, write_part
     from vidsum.segmentation import segment_shots
     from vidsum.selection import budget_frames
 
@@ -585,22 +562,17 @@ def _write_part(folder: Path, key: str, path: Path, feats: "Features", desc: dic
     # summaries of `vidsum dataset build`, evaluation) can always fill the budget
     cps = segment_shots(features, picks, n_frames, float(info.fps), max_shot_frames=max(1, budget_frames(n_frames)))
     with atomic_path(folder / f"{key}.h5") as tmp:
-        with h5py.File(tmp, "w") as h5:
-            h5.attrs[EXTRACTOR_ATTR] = json.dumps(desc, sort_keys=True)
-            write_video_group(
-                h5,
-                key,
-                features=features,
-                picks=picks,
-                n_frames=n_frames,
-                change_points=cps,
-                video_name=key,
-                extra={
-                    "fps": float(info.fps),
-                    "duration": float(info.duration),
-                    "source_path": str(path.resolve()),
-                },
-            )
+        write_part(
+            tmp,
+            key,
+            desc,
+            features=features,
+            picks=picks,
+            n_frames=n_frames,
+            change_points=cps,
+            video_name=key,
+            extra={"fps": float(info.fps), "duration": float(info.duration), SOURCE_PATH: str(path.resolve())},
+        )
     return int(features.shape[0])
 
 

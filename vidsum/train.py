@@ -375,11 +375,11 @@ def train_fold(
 
 def _features_info(paths: Sequence[Path], dim: int) -> dict[str, Any]:
     """The extractor description recorded by `vidsum features`, else 'unknown (dataset features)'."""
-    from vidsum.data import read_file_attrs
+    from vidsum.data import read_extractor
 
     for path in paths:
-        extractor = read_file_attrs(path).get("extractor")
-        if isinstance(extractor, dict):
+        extractor = read_extractor(path)
+        if extractor is not None:
             return {**extractor, "dim": dim}
     return {**DATASET_FEATURES, "dim": dim}
 

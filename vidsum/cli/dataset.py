@@ -44,34 +44,32 @@ def build_command(
     setup_logging(quiet=quiet)
     with guarded():
         from vidsum.annotations import FORMATS, build_dataset
-        from vidsum.errors import OutputError, UsageError
+        from vidsum.errors import UsageError
 
         fmt, path = annotations
         fmt = fmt.lower()
         if fmt not in FORMATS:
             raise UsageError(f"--annotations: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-        if output.exists() and not overwrite:
-            raise OutputError(f"{output}: already exists; pass --overwrite to replace it or choose another -o")
         with RichProgress(enabled=not quiet) as progress:
-            report = build_dataset(features, fmt, path, output, progress=progress)  # type: ignore[arg-type]
-        if report.adjusted:
+            built = build_dataset(features, fmt, path, output, overwrite=overwrite, progress=progress)  # type: ignore[arg-type]
+        if built.adjusted:
             console.print(
-                f"[yellow]{len(report.adjusted)} video(s) differ from their annotation by a few frames "
+                f"[yellow]{len(built.adjusted)} video(s) differ from their annotation by a few frames "
                 "(trimmed/padded):[/] "
-                + ", ".join(f"{v} ({a} vs {n})" for v, a, n in report.adjusted),
+                + ", ".join(f"{v} ({a} vs {n})" for v, a, n in built.adjusted),
                 soft_wrap=True,
             )
-        if report.unannotated:
+        if built.unannotated:
             console.print(
-                f"[yellow]{len(report.unannotated)} video(s) have no annotation and were left out:[/] "
-                + ", ".join(report.unannotated),
+                f"[yellow]{len(built.unannotated)} video(s) have no annotation and were left out:[/] "
+                + ", ".join(built.unannotated),
                 soft_wrap=True,
             )
-        if report.missing_features and not quiet:
+        if built.missing_features and not quiet:
             console.print(
-                f"{len(report.missing_features)} annotated video(s) are not in {features}: "
-                + ", ".join(report.missing_features),
+                f"{len(built.missing_features)} annotated video(s) are not in {features}: "
+                + ", ".join(built.missing_features),
                 soft_wrap=True,
             )
         if not quiet:
-            out.print(f"[bold green]dataset:[/] {report.output}: {len(report.written)} annotated video(s) ({fmt})", soft_wrap=True)
+            out.print(f"[bold green]dataset:[/] {built.output}: {len(built.written)} annotated video(s) ({fmt})", soft_wrap=True)
