@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from vidsum.errors import UsageError
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def resolve_device(name: "str | torch.device") -> "torch.device":
-    """"auto" -> cuda when torch sees a GPU, else cpu; "cuda" without a GPU is a UsageError."""
+    """"auto" -> cuda when torch sees a GPU, else cpu; "cuda" / "cuda:N" without that GPU is a UsageError."""
     import torch
 
     if isinstance(name, torch.device):
@@ -20,8 +21,14 @@ def resolve_device(name: "str | torch.device") -> "torch.device":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cpu":
         return torch.device("cpu")
-    if name.startswith("cuda"):
+    if name == "cuda" or re.fullmatch(r"cuda:\d+", name):
         if not torch.cuda.is_available():
             raise UsageError(f"--device {name}: no CUDA GPU is visible to torch; use --device cpu or auto")
-        return torch.device(name)
-    raise UsageError(f"--device must be auto, cpu or cuda, not {name!r}")
+        device = torch.device(name)
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            raise UsageError(
+                f"--device {name}: torch sees {count} GPU(s), numbered 0 to {count - 1}; pick one of those"
+            )
+        return device
+    raise UsageError(f"--device must be auto, cpu, cuda or cuda:N, not {name!r}")

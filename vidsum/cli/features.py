@@ -24,7 +24,7 @@ def features_command(
     ),
     workers: int = typer.Option(2, "--workers", "-j", help="Videos decoded in parallel, feeding one batched model."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Frames per model call (default: the extractor's).", show_default=False),
-    device: str = typer.Option("auto", "--device", help="auto (GPU when available), cpu or cuda."),
+    device: str = typer.Option("auto", "--device", help="auto (GPU when available), cpu, cuda or cuda:N (the N-th GPU)."),
     precision: str = typer.Option(
         "auto", "--precision", help="GoogLeNet precision: auto (fp16 on a GPU, fp32 on the CPU), fp32, bf16 "
         "(~2x faster on CPUs with native bf16; features move by ~0.4 %) or fp16 (GPU only).",

@@ -73,7 +73,7 @@ def summarize_command(
         None, "--backbone-weights", help="GoogLeNet ImageNet state dict. Default: the user cache (`vidsum weights download`), "
         "else a weight-free colour/texture feature (with a warning).", show_default=False,
     ),
-    device: str = typer.Option("auto", "--device", help="auto (GPU when available), cpu or cuda."),
+    device: str = typer.Option("auto", "--device", help="auto (GPU when available), cpu, cuda or cuda:N (the N-th GPU)."),
     precision: str = typer.Option(
         "auto", "--precision", help="GoogLeNet precision: auto (fp16 on a GPU, fp32 on the CPU), fp32, bf16 "
         "(~2x faster on CPUs with native bf16; features move by ~0.4 %) or fp16 (GPU only).",

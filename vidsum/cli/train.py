@@ -73,7 +73,7 @@ def train_command(
         _T.val_fraction, "--val-fraction", help="Part of each training fold held out to choose the epoch (0: keep the last epoch).",
     ),
     seed: int = typer.Option(_T.seed, "--seed", help="Seed for splits, initialisation and order (deterministic on CPU)."),
-    device: str = typer.Option(_T.device, "--device", help="auto (GPU when available), cpu or cuda."),
+    device: str = typer.Option(_T.device, "--device", help="auto (GPU when available), cpu, cuda or cuda:N (the N-th GPU)."),
     d_model: int = typer.Option(_M.d_model, "--d-model", help="Attention size D_a (paper 1024)."),
     layers_visual: int = typer.Option(_M.layers_visual, "--layers-visual", help="MoA layers on the visual channel (paper 4)."),
     layers_sequential: int = typer.Option(
