@@ -304,10 +304,3 @@ def test_preset_reaches_the_encoder(four_sources: Path, tmp_path: Path) -> None:
 def test_missing_input(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         render.render_summary(tmp_path / "gone.mp4", [(0.0, 1.0)], tmp_path / "c.mp4", fps=FPS, has_audio=True)
-
-
-def test_segments_from_shots() -> None:
-    shots = np.array([[0, 29], [30, 59], [60, 89], [90, 119]])
-    got = render.segments_from_shots(shots, [True, True, False, True], fps=30.0)
-    assert got == [(0.0, 2.0), (3.0, 4.0)]
-    assert render.segments_from_shots(shots, [False] * 4, fps=30.0) == []

@@ -12,6 +12,7 @@ from vidsum.selection import (
     knapsack,
     select_shots,
     shot_scores,
+    shots_to_segments,
     summary_from_selection,
 )
 
@@ -132,3 +133,10 @@ def test_machine_summary_respects_budget_and_no_shot_fits() -> None:
     # One long shot that cannot fit: an empty summary, no error.
     empty = machine_summary(rng.random(len(picks)), picks, np.array([[0, n_frames - 1]]), n_frames)
     assert empty.sum() == 0
+
+
+def test_segments_from_shots() -> None:
+    shots = np.array([[0, 29], [30, 59], [60, 89], [90, 119]])
+    got = shots_to_segments(shots, np.array([True, True, False, True]), fps=30.0)
+    assert got == [(0.0, 2.0), (3.0, 4.0)]
+    assert shots_to_segments(shots, np.array([False] * 4), fps=30.0) == []

@@ -237,7 +237,7 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
         with _timed(timings, "render"):
             rendered = render_mod.render_summary(
                 src, segments, tmp_out, fps=info.fps, has_audio=info.has_audio, fast=cfg.fast,
-                progress=progress, overwrite=True, preset=cfg.preset,
+                progress=progress, overwrite=True, preset=cfg.preset, atomic=False,
             )
         if info.has_audio and not rendered.has_audio:
             warn(f"{src}: the input has audio but the summary clip has none")

@@ -1,4 +1,4 @@
-"""Cut the summary clip out of the source video with ffmpeg (issue 3, step 6).
+"""Cut the summary clip out of the source video with ffmpeg.
 
 Two methods:
 
@@ -7,7 +7,7 @@ Two methods:
   src``: decoded from the keyframe before ``start``, earlier frames dropped); within a group the
   segments are cut by timestamp (split + trim/atrim); all are joined with the concat filter.
   Only the selected parts (plus short gaps) are decoded, which beats select/trim over the whole
-  source (/work/shared/MEASUREMENTS.md, bench/results/render.md). More than
+  source (bench/results/render.md). More than
   ``MAX_SEGMENTS_PER_COMMAND`` segments are rendered in batches and joined by stream copy, so
   the command line, open files and decoders per ffmpeg process stay bounded.
 * fast: stream copy through the concat demuxer; no re-encoding, but each segment is moved back
@@ -33,7 +33,7 @@ import numpy as np
 from vidsum.config import X264_PRESET, X264_PRESETS
 from vidsum.errors import InputError, OutputError, ToolError, UsageError
 from vidsum.ffmpeg import ffmpeg_path, read_header
-from vidsum.io import atomic_path
+from vidsum.io import atomic_path, check_output
 from vidsum.progress import ProgressFn, report
 
 logger = logging.getLogger(__name__)
@@ -79,28 +79,6 @@ class RenderResult:
     fast: bool
 
 
-def segments_from_shots(
-    shots: np.ndarray | Sequence[Sequence[int]], selected: np.ndarray | Sequence[bool], fps: float
-) -> list[tuple[float, float]]:
-    """Turn selected shots into render segments in seconds, merging shots that touch.
-
-    shots: (n_shots, 2) int, [start_frame, end_frame] with the end frame INCLUDED (eccv16
-    change_points convention). selected: (n_shots,) bool. Returns sorted (start_s, end_s) with
-    end_s = (end_frame + 1) / fps, i.e. the time just after the last selected frame.
-    """
-    shots_a = np.asarray(shots, dtype=np.int64).reshape(-1, 2)
-    sel = np.asarray(selected, dtype=bool).reshape(-1)
-    if len(sel) != len(shots_a):
-        raise ValueError(f"selected has {len(sel)} entries for {len(shots_a)} shots")
-    frames: list[list[int]] = []
-    for start, end in sorted((int(s), int(e)) for (s, e), keep in zip(shots_a, sel) if keep):
-        if frames and start <= frames[-1][1] + 1:
-            frames[-1][1] = max(frames[-1][1], end)
-        else:
-            frames.append([start, end])
-    return [(start / fps, (end + 1) / fps) for start, end in frames]
-
-
 def render_summary(
     src: Path,
     segments: Sequence[tuple[float, float]],
@@ -112,6 +90,7 @@ def render_summary(
     progress: ProgressFn | None = None,
     overwrite: bool = False,
     preset: str = X264_PRESET,
+    atomic: bool = True,
 ) -> RenderResult:
     """Write the segments of ``src`` one after another into ``out``.
 
@@ -121,6 +100,8 @@ def render_summary(
     stream (the first one is used). The container follows ``out``'s suffix (see CONTAINERS).
     ``preset``: the libx264 preset of an exact H.264 render (faster presets give larger files;
     ignored for VP9 and ``fast``). Progress: ``progress("render", seconds_written, total_seconds)``.
+    ``atomic=False`` writes straight to ``out``: for a caller that passes its own temporary file
+    (the pipeline renames all its outputs together).
     """
     src, out = Path(src), Path(out)
     if preset not in X264_PRESETS:
@@ -131,7 +112,7 @@ def render_summary(
     spans = _check_segments(segments, src)
     exe = ffmpeg_path()
     job = _Job(out=out, progress=progress, total=0.0, preset=preset)
-    with _atomic_output(out) as tmp:
+    with _atomic_output(out) if atomic else contextlib.nullcontext(out) as tmp:
         if fast:
             _render_copy(exe, src, spans, tmp, container, has_audio, job)
             expected = None
@@ -193,15 +174,7 @@ def _check_paths(src: Path, out: Path, overwrite: bool) -> tuple[str, str]:
             f"{out}: cannot write a '{out.suffix or '(no suffix)'}' clip; use one of "
             f"{', '.join(sorted(CONTAINERS))} (e.g. {out.with_suffix('.mp4').name})"
         )
-    if not out.parent.is_dir():
-        raise OutputError(f"{out}: the folder {out.parent} does not exist; create it or choose another output")
-    if out.exists():
-        if out.resolve() == src.resolve():
-            raise OutputError(f"{out}: the output is the input video; choose another output path")
-        if not overwrite:
-            raise OutputError(f"{out} already exists; pass --overwrite to replace it or choose another path")
-        if out.is_dir():
-            raise OutputError(f"{out} is a folder; give a file name ending in .mp4")
+    check_output(out, "summary clip", src, overwrite)
     return CONTAINERS[suffix]
 
 

@@ -11,6 +11,7 @@ from typing import List, Optional
 import typer
 
 from vidsum.cli.common import RichProgress, console, guarded, out, setup_logging
+from vidsum.config import SAMPLE_FPS
 
 
 def features_command(
@@ -29,7 +30,7 @@ def features_command(
         "auto", "--precision", help="GoogLeNet precision: auto (fp16 on a GPU, fp32 on the CPU), fp32, bf16 "
         "(~2x faster on CPUs with native bf16; features move by ~0.4 %) or fp16 (GPU only).",
     ),
-    sample_fps: float = typer.Option(2.0, "--sample-fps", help="Frames per second sampled (the public datasets use 2)."),
+    sample_fps: float = typer.Option(SAMPLE_FPS, "--sample-fps", help="Frames per second sampled (the public datasets use 2)."),
     backbone_weights: Optional[Path] = typer.Option(
         None, "--backbone-weights", help="GoogLeNet ImageNet state dict. Default: the user cache (`vidsum weights download`), "
         "else a weight-free colour/texture feature (with a warning).", show_default=False,

@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from vidsum.cli.common import RichProgress, console, guarded, out, setup_logging
+from vidsum.config import SAMPLE_FPS
 
 
 _LENGTH_RE = re.compile(r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$")
@@ -64,7 +65,7 @@ def summarize_command(
         None, "--length", "-l", help="Summary length as a duration instead of --budget: 90s, 1m30s, 2m or 1:30.",
         show_default=False,
     ),
-    sample_fps: float = typer.Option(2.0, "--sample-fps", help="Frames per second sampled for features (the public datasets use 2)."),
+    sample_fps: float = typer.Option(SAMPLE_FPS, "--sample-fps", help="Frames per second sampled for features (the public datasets use 2)."),
     model: Optional[Path] = typer.Option(
         None, "--model", "-m", help="DMASum checkpoint (.pt). Default: $VIDSUM_MODEL, then weights/, then the user cache, "
         "else the training-free scorer (with a warning).", show_default=False,
