@@ -1,4 +1,4 @@
-"""End-to-end benchmark of `vidsum summarize` (issue 3), one run, ratios measured within it.
+"""End-to-end benchmark of `vidsum summarize`, one run, ratios measured within it.
 
     python bench/e2e_bench.py --workdir /tmp/vidsum-bench --write bench/results/e2e.md
 
@@ -412,7 +412,7 @@ def main() -> None:
 
 def render_markdown(res: dict, argv: list[str]) -> str:
     lines = [
-        "# End-to-end benchmark of `vidsum summarize` (issue 3)",
+        "# End-to-end benchmark of `vidsum summarize`",
         "",
         f"Command: `python {' '.join(argv)}` (one run; {res['cpus']} CPUs, "
         f"torch {res['threads']} threads, {platform.processor() or platform.machine()}).",

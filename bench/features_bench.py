@@ -1,4 +1,4 @@
-"""Decode + GoogLeNet feature benchmark (issue 3, steps 1-2), one run, ratios measured within it.
+"""Decode + GoogLeNet feature benchmark, one run, ratios measured within it.
 
     python bench/features_bench.py --write bench/results/features.md
 

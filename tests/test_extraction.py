@@ -117,7 +117,7 @@ def test_batch_writes_schema_and_lists_bad_videos(video_dir: Path, tmp_path: Pat
 
 
 def test_batch_features_equal_single_video_extraction(video_dir: Path, tmp_path: Path, extractor) -> None:  # type: ignore[no-untyped-def]
-    """The whole point of issue 4: features of a batch are exactly what `summarize` computes."""
+    """The point of batch extraction: features of a batch are exactly what `summarize` computes."""
     out = tmp_path / "f.h5"
     extraction.extract_batch([video_dir / "beta.mp4", video_dir / "sub" / "delta.mp4"], out, extractor=extractor, workers=2)
     with h5py.File(out) as h5:

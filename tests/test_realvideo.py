@@ -1,6 +1,6 @@
 """`summarize` on real footage: every video in the folder named by $VIDSUM_TEST_VIDEOS.
 
-    VIDSUM_TEST_VIDEOS=/work/shared/videos python -m pytest tests/test_realvideo.py -m realvideo -q
+    VIDSUM_TEST_VIDEOS=path/to/videos python -m pytest tests/test_realvideo.py -m realvideo -q
 
 Skipped when the variable is unset (the default run). Videos are read in place, never copied into
 the repository; outputs go to pytest's tmp_path.

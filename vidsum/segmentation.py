@@ -19,7 +19,7 @@ segmented with: both terms divided by ``n`` and ``C = penalty / 2``::
 Engineering on top of the paper (none changes the optimum within the stated bounds):
 
 * Segment costs come from prefix sums of centred features accumulated in float64: float32
-  sums lose the digits that separate segment costs at a few thousand steps (MEASUREMENTS.md).
+  sums lose the digits that separate segment costs at a few thousand steps (docs/segmentation.md).
 * A longest segment ``lmax`` (and shortest ``lmin``) bounds every DP layer to ``O(n * lmax)``
   work, so the whole search is ``O(m n lmax)`` time and ``O(n lmax)`` memory.
 * Exact early stop: ``g`` increases with ``m`` and ``L_m >= L_inf`` (the least cost with any
