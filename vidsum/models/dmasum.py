@@ -14,28 +14,30 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from vidsum.config import ModelConfig
 from vidsum.models.base import ModelSpec
 
 # Queries handled at once when attending: bounds working memory to O(QUERY_CHUNK * T) floats so a
-# 2-hour video (~14,000 steps) never materialises a full T x T matrix (that would be ~0.8 GB each).
+# 2-hour video (~14,000 steps) never materialises a full T x T matrix (that would be ~0.8 GB each),
+# whichever kernel torch picks for scaled_dot_product_attention.
 QUERY_CHUNK = 1024  # queries
 
 
 def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, chunk: int) -> torch.Tensor:
-    """softmax(q k^T * scale) v, computed ``chunk`` query rows at a time.
+    """softmax(q k^T * scale) v by ``torch.nn.functional.scaled_dot_product_attention`` (fused
+    kernels on the CPU and GPU), ``chunk`` query rows at a time.
 
-    q (B, Tq, d), k (B, Tk, d), v (B, Tk, e) -> (B, Tq, e); peak extra memory O(B * chunk * Tk).
+    q (B, Tq, d), k (B, Tk, d), v (B, Tk, d) -> (B, Tq, d); peak extra memory O(B * chunk * Tk).
     """
-    if q.shape[1] <= chunk:
-        return torch.softmax(q @ k.transpose(1, 2) * scale, dim=-1) @ v
+    k4, v4 = k.unsqueeze(1), v.unsqueeze(1)  # (B, heads=1, T, d): the layout the fused kernels take
     parts = [
-        torch.softmax(q[:, s : s + chunk] @ k.transpose(1, 2) * scale, dim=-1) @ v
+        F.scaled_dot_product_attention(q[:, s : s + chunk].unsqueeze(1), k4, v4, scale=scale).squeeze(1)
         for s in range(0, q.shape[1], chunk)
     ]
-    return torch.cat(parts, dim=1)
+    return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
 
 class MixtureOfAttention(nn.Module):
