@@ -157,3 +157,29 @@ def test_kill_9_mid_run_resumes_with_the_other_executor(
     assert sorted(res.skipped + res.extracted) == ["alpha", "beta", "delta", "gamma"]
     _assert_same_file(ref, out)
     assert not parts.exists()
+
+
+@pytest.mark.ray
+def test_worker_crashes_are_retried_a_bounded_number_of_times(ray_address: str, video_dir: Path, tmp_path: Path) -> None:
+    """A worker that dies once costs a retry; one that dies every time is listed as failed after
+    1 + max_retries attempts, like a bad file, and the rest of the batch is unaffected."""
+    import shutil
+
+    from tests import ray_faults
+    from vidsum.extraction_ray import RayExecutor, extract_batch_ray
+
+    flaky, doomed, good = tmp_path / "flaky.mp4", tmp_path / "crash.mp4", tmp_path / "gamma.mp4"
+    for src, dst in (("alpha", flaky), ("beta", doomed), ("gamma", good)):
+        shutil.copy(video_dir / f"{src}.mp4", dst)
+    out = tmp_path / "f.h5"
+    res = extract_batch_ray(
+        [flaky, doomed, good], out, executor=RayExecutor(RayOptions(max_retries=2), decode=ray_faults.crashing_decode),
+    )
+    assert sorted(res.extracted) == ["flaky", "gamma"]
+    assert [p for p, _ in res.failed] == [doomed] and "failed 3 time(s) on the Ray cluster" in res.failed[0][1]
+    assert {p.name: Path(f"{p}.attempts").read_text() for p in (flaky, doomed, good)} == {
+        "flaky.mp4": "11", "crash.mp4": "111", "gamma.mp4": "1"
+    }
+    ref = tmp_path / "ref.h5"
+    batch.extract_batch([flaky, good], ref)
+    _assert_same_file(ref, out)

@@ -307,8 +307,11 @@ class RayExecutor:
     of the backbone weights resolved on the driver, or None for the weight-free feature.
     """
 
-    def __init__(self, options: RayOptions | None = None) -> None:
+    def __init__(self, options: RayOptions | None = None, decode: Any = None) -> None:
+        """``decode``: the streaming decode task (default ``decode_video``; tests pass one that
+        crashes its worker, to check the retries)."""
         self.options = options or RayOptions()
+        self.decode_fn = decode or decode_video
         self.started_cluster = False
         self.actors: list[Any] = []
         self.plan: PoolPlan | None = None
@@ -349,7 +352,7 @@ class RayExecutor:
                 "the Ray workers run vidsum %s but this driver runs %s; install the same version on every node",
                 self.info.get("vidsum"), __version__,
             )
-        self._decode = ray.remote(decode_video).options(
+        self._decode = ray.remote(self.decode_fn).options(
             num_returns="streaming", num_cpus=self.options.decode_cpus, max_retries=0,
             _generator_backpressure_num_objects=DECODE_AHEAD,
         )
@@ -602,6 +605,7 @@ def extract_batch_ray(
     allow_fallback: bool = True,
     options: RayOptions | None = None,
     progress: ProgressFn | None = None,
+    executor: RayExecutor | None = None,
 ) -> Any:
     """``vidsum.batch.extract_batch`` with the Ray executor: the same checks, output file, parts
     and merge; returns a ``vidsum.batch.BatchResult``."""
@@ -636,7 +640,7 @@ def extract_batch_ray(
         "device": device, "batch_size": batch_size, "sample_fps": float(sample_fps), "precision": precision,
         "allow_fallback": allow_fallback,
     }
-    executor = RayExecutor(options)
+    executor = executor or RayExecutor(options)
     result = batch.BatchResult(output=output)
     try:
         info = executor.start(ex_opts, weights)
