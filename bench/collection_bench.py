@@ -33,7 +33,7 @@ def build_weights(kind: str, tmp: Path) -> Path | None:
         return None
     import torch
 
-    from vidsum.features import GoogLeNet
+    from vidsum.backbones.googlenet import GoogLeNet
 
     torch.manual_seed(0)
     weights = tmp / "random-googlenet.pth"
@@ -55,8 +55,9 @@ def main() -> None:
     import logging
 
     logging.basicConfig(level=logging.ERROR)
-    from vidsum.batch import extract_batch
-    from vidsum.extraction_ray import RayExecutor, RayOptions, extract_batch_ray, resolve_weights
+    from vidsum.extraction import extract_batch
+    from vidsum.extraction_ray import RayExecutor, RayOptions
+    from vidsum.config import FeaturesConfig
     from vidsum.features import make_extractor
 
     t0 = time.perf_counter()
@@ -68,7 +69,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         weights = build_weights(args.extractor, tmp)
-        extractor = make_extractor(backbone_weights=weights, device="cpu", allow_download=False)
+        cfg = FeaturesConfig(backbone_weights=None if weights is None else str(weights), device="cpu", allow_download=False)
+        extractor = make_extractor(cfg)
         ray_executor = None
         for setting in args.settings.split(","):
             out = tmp / f"run{len(rows)}_{setting.replace(':', '')}.h5"  # a fresh file: a repeat must not resume
@@ -76,17 +78,15 @@ def main() -> None:
                 if ray_executor is None:
                     t = time.perf_counter()
                     ray_executor = RayExecutor(RayOptions(num_cpus=args.ray_cpus))
-                    ray_executor.start(
-                        {"device": "cpu", "sample_fps": 2.0}, resolve_weights(weights, allow_download=False)
-                    )
+                    ray_executor.describe(cfg)  # the cluster and the actors (loading the weights) start here
                     ray_start_s = time.perf_counter() - t
                 t = time.perf_counter()
-                res = extract_batch_ray(videos, out, backbone_weights=weights, device="cpu", executor=_Reuse(ray_executor))
+                res = extract_batch(videos, out, cfg, executor=ray_executor)
                 label = f"ray ({ray_executor.plan.actors} actor(s) x {ray_executor.plan.cpus:g} CPU, {ray_executor.plan.inflight} decoding)"
             else:
                 workers = int(setting.split(":")[1])
                 t = time.perf_counter()
-                res = extract_batch(videos, out, extractor=extractor, workers=workers)
+                res = extract_batch(videos, out, cfg, extractor=extractor, workers=workers)
                 label = f"local, {workers} decoder thread(s)"
             wall = time.perf_counter() - t
             assert not res.failed, res.failed
@@ -118,22 +118,6 @@ def main() -> None:
     if args.out:
         with open(args.out, "a", encoding="utf-8") as f:
             f.write("\n" + text)
-
-
-class _Reuse:
-    """The started executor, handed to one more batch: its start and close are no-ops."""
-
-    def __init__(self, executor):  # type: ignore[no-untyped-def]
-        self._ex = executor
-
-    def start(self, *_args):  # type: ignore[no-untyped-def]
-        return self._ex.info
-
-    def run(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return self._ex.run(*args, **kwargs)
-
-    def close(self) -> None:
-        pass
 
 
 if __name__ == "__main__":

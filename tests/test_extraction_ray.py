@@ -17,9 +17,9 @@ import h5py
 import numpy as np
 import pytest
 
-from tests.test_batch import _assert_same_file, _kill_when, _read_all
+from tests.test_extraction import _assert_same_file, _kill_when, _read_all
 from tests.videogen import make_video
-from vidsum import batch
+from vidsum import extraction as batch
 from vidsum.errors import UsageError
 from vidsum.extraction_ray import PoolPlan, RayOptions, plan_pool
 
@@ -43,7 +43,7 @@ def googlenet_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random GoogLeNet state dict (a custom file: the workers get its bytes from the object store)."""
     import torch
 
-    from vidsum.features import GoogLeNet
+    from vidsum.backbones.googlenet import GoogLeNet
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("ray_weights") / "random-googlenet.pth"
@@ -81,14 +81,12 @@ def test_without_ray_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_ray_features_equal_local(ray_address: str, video_dir: Path, tmp_path: Path, googlenet_weights: Path) -> None:
     """GoogLeNet (random weights shipped through the object store) on a folder with a broken
     video: the same groups, picks, shots and (allclose) features as the local executor."""
-    from vidsum.extraction_ray import extract_batch_ray
-
     videos = batch.collect_videos([video_dir])
     local, remote = tmp_path / "local.h5", tmp_path / "ray.h5"
     res_local = batch.extract_batch(videos, local, backbone_weights=googlenet_weights, device="cpu", workers=2)
     seen: list[tuple[str, float, float | None]] = []
-    res_ray = extract_batch_ray(
-        videos, remote, backbone_weights=googlenet_weights, device="cpu",
+    res_ray = batch.extract_batch(
+        videos, remote, backbone_weights=googlenet_weights, device="cpu", executor="ray",
         progress=lambda s, d, t: seen.append((s, d, t)),
     )
     assert sorted(res_ray.extracted) == sorted(res_local.extracted) == sorted(GOOD)
@@ -114,8 +112,8 @@ def test_ray_features_equal_local(ray_address: str, video_dir: Path, tmp_path: P
 
 STALLED_RUN = """
 import sys, time
-import vidsum.batch as batch
-from vidsum.extraction_ray import RayOptions, extract_batch_ray
+import vidsum.extraction as batch
+from vidsum.extraction_ray import RayExecutor, RayOptions
 
 write = batch._write_part
 def stalled_write(*args, **kwargs):
@@ -127,7 +125,7 @@ batch._write_part = stalled_write
 if sys.argv[1] == "local":
     batch.extract_batch(sys.argv[3:], sys.argv[2], workers=2)
 else:
-    extract_batch_ray(sys.argv[3:], sys.argv[2], options=RayOptions(address=sys.argv[1]))
+    batch.extract_batch(sys.argv[3:], sys.argv[2], executor=RayExecutor(RayOptions(address=sys.argv[1])))
 """
 
 
@@ -138,8 +136,6 @@ def test_kill_9_mid_run_resumes_with_the_other_executor(
 ) -> None:
     """The driver is killed (-9) after its first part file; the other executor finishes the run
     and the file equals an uninterrupted one (the weight-free feature: exact across executors)."""
-    from vidsum.extraction_ray import extract_batch_ray
-
     videos = [str(video_dir / f"{n}.mp4") for n in ("alpha", "beta", "gamma")] + [str(video_dir / "sub" / "delta.mp4")]
     ref = tmp_path / "ref.h5"
     batch.extract_batch(videos, ref)
@@ -152,7 +148,7 @@ def test_kill_9_mid_run_resumes_with_the_other_executor(
     assert not out.exists()
     done = {p.stem for p in parts.iterdir() if p.suffix == ".h5" and not p.name.startswith(".")}
     assert 1 <= len(done) < len(videos)
-    res = batch.extract_batch(videos, out) if resumed == "local" else extract_batch_ray(videos, out)
+    res = batch.extract_batch(videos, out, executor=resumed)
     assert sorted(res.skipped) == sorted(done) and not res.failed
     assert sorted(res.skipped + res.extracted) == ["alpha", "beta", "delta", "gamma"]
     _assert_same_file(ref, out)
@@ -166,15 +162,14 @@ def test_worker_crashes_are_retried_a_bounded_number_of_times(ray_address: str, 
     import shutil
 
     from tests import ray_faults
-    from vidsum.extraction_ray import RayExecutor, extract_batch_ray
+    from vidsum.extraction_ray import RayExecutor
 
     flaky, doomed, good = tmp_path / "flaky.mp4", tmp_path / "crash.mp4", tmp_path / "gamma.mp4"
     for src, dst in (("alpha", flaky), ("beta", doomed), ("gamma", good)):
         shutil.copy(video_dir / f"{src}.mp4", dst)
     out = tmp_path / "f.h5"
-    res = extract_batch_ray(
-        [flaky, doomed, good], out, executor=RayExecutor(RayOptions(max_retries=2), decode=ray_faults.crashing_decode),
-    )
+    with RayExecutor(RayOptions(max_retries=2), decode=ray_faults.crashing_decode) as executor:
+        res = batch.extract_batch([flaky, doomed, good], out, executor=executor)
     assert sorted(res.extracted) == ["flaky", "gamma"]
     assert [p for p, _ in res.failed] == [doomed] and "failed 3 time(s) on the Ray cluster" in res.failed[0][1]
     assert {p.name: Path(f"{p}.attempts").read_text() for p in (flaky, doomed, good)} == {

@@ -8,7 +8,7 @@
                                       weights are loaded once per actor; one call batches
                                       frames of several videos
     per-video features <------------ feature chunks
-    part file + merge (vidsum.batch), exactly as the local executor writes them
+    part file + merge (vidsum.extraction.extract_batch), exactly as for the local executor
 
 One unit of work is one video. Only plain data crosses to the cluster: paths, the features
 options as a dict and the weight file's bytes (put once in the object store), so nothing of the
@@ -164,10 +164,13 @@ def connect(options: RayOptions) -> bool:
 # --- what runs on the cluster ------------------------------------------------------------------
 
 
-def decode_video(path: str, sample_fps: float, size: tuple[int, int], chunk: int) -> Iterator[Any]:
-    """A Ray streaming task: probe ``path``, then yield its sampled frames.
+def decode_video(
+    path: str, sample_fps: float, size: tuple[int, int], chunk: int, info: "VideoInfo | None" = None
+) -> Iterator[Any]:
+    """A Ray streaming task: probe ``path`` (unless the driver did: ``info``), then yield its
+    sampled frames.
 
-    Yields, in order: the VideoInfo of the probe; then per chunk its picks ((k,) int64 frame
+    Yields, in order: the VideoInfo; then per chunk its picks ((k,) int64 frame
     indices) and its frames ((k, H, W, 3) uint8 RGB, k <= chunk) as two objects, so that the
     driver reads the small picks and hands the frames to an actor without fetching them; last a
     dict {"info": VideoInfo with the decoded frame count, "truncated": bool}.
@@ -176,8 +179,9 @@ def decode_video(path: str, sample_fps: float, size: tuple[int, int], chunk: int
 
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"{p}: file not found")
-    info = probe(p)
+        raise InputError(f"{p}: file not found on this node (inputs must be on storage every node mounts at the same path)")
+    if info is None:
+        info = probe(p)
     yield info
     stream = iter_frames(p, sample_fps=sample_fps, size=size, info=info)
     idx: list[int] = []
@@ -201,37 +205,34 @@ def decode_video(path: str, sample_fps: float, size: tuple[int, int], chunk: int
 class BackboneActor:
     """A Ray actor holding one feature extractor, built once from plain data.
 
-    ``options``: keyword arguments of ``vidsum.features.make_extractor`` (plain values);
-    ``weights``: the weight file's bytes from the object store (None: the weight-free feature),
-    written once to this worker's temporary folder under ``weights_name`` (the file name is part
-    of a custom file's description, so it is kept).
+    ``cfg``: ``FeaturesConfig.to_dict()``; ``weights``: the weight file's bytes from the object
+    store (None: a weight-free backbone), written once to this worker's temporary folder under
+    ``weights_name`` (a custom file's name is part of its description, so it is kept). The
+    device "auto" becomes the GPU Ray assigned to this actor, or the CPU.
     """
 
-    def __init__(self, options: dict[str, Any], weights: bytes | None, weights_name: str | None) -> None:
+    def __init__(self, cfg: dict[str, Any], weights: bytes | None, weights_name: str | None) -> None:
         import ray
 
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        opts = dict(options)
-        if weights is None:  # the driver found no weights: this node's cache must not be consulted
-            from vidsum.features import FallbackExtractor
+        from vidsum.config import FeaturesConfig
+        from vidsum.features import make_extractor
 
-            self.extractor = FallbackExtractor(batch_size=opts.get("batch_size"), sample_fps=opts.get("sample_fps", 2.0))
-            return
-        self._tmp = tempfile.TemporaryDirectory(prefix="vidsum-weights-")
-        local = Path(self._tmp.name) / (weights_name or "backbone.pth")
-        local.write_bytes(weights)
-        opts["backbone_weights"] = str(local)
-        opts["allow_download"] = False  # the driver resolved the weights; workers never download
-        if opts.get("device", "auto") == "auto":
-            opts["device"] = "cuda" if ray.get_gpu_ids() else "cpu"
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        changes: dict[str, Any] = {"allow_download": False}  # the driver chose the weights
+        if weights is not None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="vidsum-weights-")
+            local = Path(self._tmp.name) / (weights_name or "backbone.pth")
+            local.write_bytes(weights)
+            changes["backbone_weights"] = str(local)
+        features_cfg = FeaturesConfig.from_dict({**cfg, **changes})
+        if features_cfg.device == "auto":
+            features_cfg = dataclasses.replace(features_cfg, device="cuda" if ray.get_gpu_ids() else "cpu")
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
         if cpus:
             import torch
 
             torch.set_num_threads(max(1, int(cpus)))
-        from vidsum.features import make_extractor
-
-        self.extractor = make_extractor(**opts)
+        self.extractor = make_extractor(features_cfg)
 
     def describe(self, sample_fps: float) -> dict[str, Any]:
         """The extractor's description plus what the driver needs to feed it."""
@@ -258,19 +259,6 @@ class BackboneActor:
 
 
 @dataclasses.dataclass
-class RayResult:
-    """One finished video: features (n_steps, dim) float32 and picks (n_steps,) int64, or error."""
-
-    key: str
-    path: Path
-    features: np.ndarray | None = None
-    picks: np.ndarray | None = None
-    info: "VideoInfo | None" = None
-    truncated: bool = False
-    error: str | None = None
-
-
-@dataclasses.dataclass
 class _Video:
     key: str
     path: Path
@@ -284,6 +272,7 @@ class _Video:
     n_done: int = 0
     end: dict[str, Any] | None = None
     started: bool = False
+    n_sampled: int = 0  # frames featurised so far
 
 
 def _cause(exc: BaseException) -> tuple[bool, str]:
@@ -300,31 +289,65 @@ def _cause(exc: BaseException) -> tuple[bool, str]:
 
 
 class RayExecutor:
-    """Feature extraction on a Ray cluster; ``run`` yields one RayResult per video.
+    """The "ray" executor (``vidsum.extraction.EXECUTORS``): feature extraction on a Ray cluster.
 
-    ``extractor_options``: plain keyword arguments of ``make_extractor`` (backbone_weights,
-    device, batch_size, sample_fps, precision, allow_fallback). ``weights``: (file name, bytes)
-    of the backbone weights resolved on the driver, or None for the weight-free feature.
+    ``describe(cfg)`` connects, starts the actor pool for ``cfg`` (a FeaturesConfig) and returns
+    what the actors compute; ``run`` yields one ExtractionResult per video as videos finish.
+    The pool is kept for further runs with the same ``cfg`` until ``close()`` (or the end of a
+    ``with`` block). ``decode``: the streaming decode task (default ``decode_video``; the tests
+    pass one that kills its worker, to check the retries).
     """
 
-    def __init__(self, options: RayOptions | None = None, decode: Any = None) -> None:
-        """``decode``: the streaming decode task (default ``decode_video``; tests pass one that
-        crashes its worker, to check the retries)."""
+    def __init__(self, options: RayOptions | None = None, decode: Any = None, **_local: Any) -> None:
+        # _local: the local executor's factory options (extractor, workers, decoder), which do
+        # not apply here: the actors build their own extractor from the FeaturesConfig
         self.options = options or RayOptions()
         self.decode_fn = decode or decode_video
         self.started_cluster = False
         self.actors: list[Any] = []
         self.plan: PoolPlan | None = None
         self.info: dict[str, Any] | None = None
+        self._cfg: dict[str, Any] | None = None
         self._decode: Any = None
+
+    def __enter__(self) -> "RayExecutor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- set-up --------------------------------------------------------------------------------
 
-    def start(self, extractor_options: dict[str, Any], weights: tuple[str, bytes] | None) -> dict[str, Any]:
-        """Connect, start the actor pool, and return the first actor's description (what it
-        computes: recorded in the output file)."""
+    def describe(self, cfg: Any, progress: ProgressFn | None = None) -> dict[str, Any]:
+        """Start the pool for ``cfg`` if needed; the actors' extractor description at
+        ``cfg.sample_fps`` (what the output file records)."""
+        info = self._start(cfg, progress)
+        desc = dict(info["describe"])
+        desc["sample_fps"] = float(cfg.sample_fps)
+        return desc
+
+    def _start(self, cfg: Any, progress: ProgressFn | None = None) -> dict[str, Any]:
+        from vidsum.backbones import get_backbone
+        from vidsum.features import locate_weights
+
+        wanted = cfg.to_dict()
+        if self.info is not None and self._cfg == wanted:
+            return self.info
+        self.close_actors()
+        # The weights are chosen here, once, by the same policy as a local run, and shipped as
+        # bytes: every node computes the same features, and no worker downloads anything.
+        spec = get_backbone("googlenet" if cfg.backbone == "auto" else cfg.backbone)
+        weights: tuple[str, bytes] | None = None
+        actor_cfg = dict(wanted)
+        if not spec.weight_free:
+            found = locate_weights(cfg, spec, progress=progress)
+            if found is None:
+                actor_cfg["backbone"] = "fallback"
+            else:
+                weights = (found[0].name, found[0].read_bytes())
+                actor_cfg["backbone"] = spec.name
         ray = import_ray()
-        self.started_cluster = connect(self.options)
+        self.started_cluster = connect(self.options) or self.started_cluster
         self.plan = plan_pool(ray.cluster_resources(), self.options)
         log.info(
             "Ray: %d backbone actor(s) of %g CPU / %g GPU, up to %d videos decoding at once",
@@ -335,16 +358,15 @@ class RayExecutor:
             num_cpus=self.plan.cpus, num_gpus=self.plan.gpus, max_restarts=ACTOR_RESTARTS, max_task_retries=0,
         )
         name = weights[0] if weights else None
-        self.actors = [actor_cls.remote(dict(extractor_options), weights_ref, name) for _ in range(self.plan.actors)]
-        sample_fps = float(extractor_options.get("sample_fps", 2.0))
+        self.actors = [actor_cls.remote(actor_cfg, weights_ref, name) for _ in range(self.plan.actors)]
         try:
-            self.info = ray.get(self.actors[0].describe.remote(sample_fps))
+            self.info = ray.get(self.actors[0].describe.remote(float(cfg.sample_fps)))
         except ray.exceptions.RayError as exc:
-            own, msg = _cause(exc)
+            self.close_actors()
             cause = getattr(exc, "cause", None)
             if isinstance(cause, VidsumError):
                 raise cause from None
-            raise UsageError(f"the backbone actor could not start on the Ray cluster ({msg})") from None
+            raise UsageError(f"the backbone actor could not start on the Ray cluster ({_cause(exc)[1]})") from None
         from vidsum import __version__
 
         if self.info.get("vidsum") != __version__:
@@ -356,35 +378,55 @@ class RayExecutor:
             num_returns="streaming", num_cpus=self.options.decode_cpus, max_retries=0,
             _generator_backpressure_num_objects=DECODE_AHEAD,
         )
+        self._cfg = wanted
         return self.info
 
+    def close_actors(self) -> None:
+        """Stop the backbone actors (the cluster stays)."""
+        if self.actors:
+            ray = import_ray()
+            for a in self.actors:
+                with contextlib.suppress(Exception):
+                    ray.kill(a)
+        self.actors, self.info, self._cfg = [], None, None
+
     def close(self) -> None:
-        """Stop the actors, and the local cluster if ``start`` started one."""
-        if not self.actors and not self.started_cluster:
-            return
-        ray = import_ray()
-        for a in self.actors:
-            with contextlib.suppress(Exception):
-                ray.kill(a)
-        self.actors = []
+        """Stop the actors, and the local cluster if this executor started one."""
+        self.close_actors()
         if self.started_cluster:
             with contextlib.suppress(Exception):
-                ray.shutdown()
+                import_ray().shutdown()
             self.started_cluster = False
 
     # -- the run ---------------------------------------------------------------------------------
 
-    def run(self, videos: Sequence[tuple[str, Path]], sample_fps: float, progress: ProgressFn | None = None) -> Iterator[RayResult]:
-        """Extract every (key, path) of ``videos``; yields results as videos finish (any order).
+    def run(
+        self,
+        videos: Sequence[tuple[str, Path]],
+        cfg: Any,
+        progress: ProgressFn | None = None,
+        infos: dict[str, Any] | None = None,
+    ) -> Iterator[Any]:
+        """Extract every (key, path) of ``videos`` with the extractor ``cfg`` (a FeaturesConfig)
+        describes; yields a ``vidsum.extraction.ExtractionResult`` per video as it finishes.
 
-        Progress: "frames" (sampled frames embedded, of those expected by the probes so far).
+        ``infos``: key -> VideoInfo probed by the driver (the decode task probes the others).
+        Progress: "frames" (sampled frames featurised, of those expected so far).
         """
+        from vidsum.extraction import ExtractionResult
+        from vidsum.features import Features
+
+        if not videos:
+            return
+        info0 = self._start(cfg, progress)
         ray = import_ray()
-        if self.info is None or self.plan is None:
-            raise UsageError("RayExecutor.run before start()")
-        size = tuple(self.info["input_size"])
-        chunk = max(1, min(DECODE_CHUNK, int(self.info["batch_size"])))
-        per_call = max(CHUNKS_PER_CALL_MIN, math.ceil(int(self.info["batch_size"]) / chunk))
+        assert self.plan is not None
+        sample_fps = float(cfg.sample_fps)
+        described = self.describe(cfg)
+        infos = infos or {}
+        size = tuple(info0["input_size"])
+        chunk = max(1, min(DECODE_CHUNK, int(info0["batch_size"])))
+        per_call = max(CHUNKS_PER_CALL_MIN, math.ceil(int(info0["batch_size"]) / chunk))
         queue_limit = per_call * CALLS_PER_ACTOR * len(self.actors) * 2  # chunks waiting for an actor
 
         todo = collections.deque(_Video(k, Path(p)) for k, p in videos)
@@ -397,11 +439,11 @@ class RayExecutor:
         frames_expected = 0
 
         def submit(v: _Video) -> None:
-            v.gen = self._decode.remote(str(v.path), float(sample_fps), size, chunk)
+            v.gen = self._decode.remote(str(v.path), sample_fps, size, chunk, infos.get(v.key))
             v.started = True
             active[v.key] = v
 
-        def restart_or_fail(v: _Video, message: str) -> RayResult | None:
+        def restart_or_fail(v: _Video, message: str) -> Any:
             nonlocal frames_expected
             with contextlib.suppress(Exception):
                 ray.cancel(v.gen, force=True)
@@ -415,13 +457,13 @@ class RayExecutor:
                 return None
             active.pop(v.key, None)
             tries = v.attempt + 1
-            return RayResult(v.key, v.path, error=f"failed {tries} time(s) on the Ray cluster; last: {message}")
+            return ExtractionResult(v.key, v.path, None, f"failed {tries} time(s) on the Ray cluster; last: {message}", v.n_sampled)
 
-        def fail(v: _Video, message: str) -> RayResult:
+        def fail(v: _Video, message: str) -> Any:
             with contextlib.suppress(Exception):
                 ray.cancel(v.gen, force=True)
             active.pop(v.key, None)
-            return RayResult(v.key, v.path, error=message)
+            return ExtractionResult(v.key, v.path, None, message, v.n_sampled)
 
         def dispatch() -> None:
             while ready:
@@ -444,12 +486,12 @@ class RayExecutor:
                     active[k].feats[s] = r
                 load[i] += 1
 
-        def finished(v: _Video) -> RayResult | None:
+        def finished(v: _Video) -> Any:
             if v.end is None or v.n_done < v.n_chunks:
                 return None
             active.pop(v.key, None)
             if not v.n_chunks:
-                return RayResult(v.key, v.path, error="no frame could be decoded")
+                return ExtractionResult(v.key, v.path, None, "no frame could be decoded")
             refs = [v.feats[s] for s in range(v.n_chunks)]
             try:
                 feats = ray.get(refs)
@@ -457,12 +499,14 @@ class RayExecutor:
                 own, msg = _cause(exc)
                 active[v.key] = v
                 return fail(v, msg) if own else restart_or_fail(v, msg)
-            return RayResult(
-                v.key, v.path,
+            features = Features(
                 features=np.ascontiguousarray(np.concatenate(feats), dtype=np.float32),
                 picks=np.concatenate(v.picks).astype(np.int64, copy=False),
-                info=v.end["info"], truncated=bool(v.end["truncated"]),
+                info=v.end["info"],
+                truncated=bool(v.end["truncated"]),
+                extractor=described,
             )
+            return ExtractionResult(v.key, v.path, features, None, v.n_sampled)
 
         try:
             while todo or active:
@@ -501,6 +545,7 @@ class RayExecutor:
                                 yield res
                             continue
                         v.n_done += 1
+                        v.n_sampled += int(len(v.picks[seq]))
                         frames_done += int(len(v.picks[seq]))
                         res = finished(v)
                         if res is not None:
@@ -548,138 +593,7 @@ class RayExecutor:
 
 
 def _expected(info: Any, sample_fps: float) -> int:
-    from vidsum.batch import _expected_steps
+    from vidsum.extraction import _expected_steps
 
     return _expected_steps(info, sample_fps)
 
-
-# --- weights and the batch driver (the part-file protocol of vidsum.batch) ------------------------
-
-
-def resolve_weights(
-    backbone_weights: str | os.PathLike[str] | None, allow_fallback: bool = True, allow_download: bool | None = None,
-    progress: ProgressFn | None = None,
-) -> tuple[str, bytes] | None:
-    """The backbone weight file the workers get, as (file name, bytes), or None for the weight-free
-    feature. The same lookup as ``make_extractor`` (explicit > project > cache > download), done
-    once on the driver, so that every node computes the same features."""
-    from vidsum import features as features_mod
-    from vidsum import weights as weights_mod
-    from vidsum.errors import WeightsError
-
-    name = features_mod.BACKBONE
-    entry = weights_mod.spec(name)
-    path = weights_mod.resolve(name, backbone_weights)
-    if path is None:
-        if allow_download is None:
-            allow_download = os.environ.get("VIDSUM_OFFLINE", "") in ("", "0")
-        if allow_download:
-            with contextlib.suppress(WeightsError):
-                path = weights_mod.download(name, progress=progress, timeout=10.0)
-    if path is None:
-        if not allow_fallback:
-            features_mod.make_extractor(allow_fallback=False, allow_download=False)  # raises its WeightsError
-        log.warning(
-            "no GoogLeNet weights (none in weights/ or %s): the Ray workers use the weight-free "
-            "colour/texture feature. Get the backbone with `vidsum weights download`",
-            weights_mod.cache_dir(),
-        )
-        return None
-    if backbone_weights is None and not weights_mod.sha256_file(path).startswith(entry.sha256):
-        raise WeightsError(
-            f"{path}: does not match {name} ({entry.sha256}...): the file is damaged; delete it and run "
-            f"`vidsum weights download {name}`"
-        )
-    return Path(path).name, Path(path).read_bytes()
-
-
-def extract_batch_ray(
-    videos: Sequence[str | os.PathLike[str]],
-    output: str | os.PathLike[str],
-    *,
-    backbone_weights: str | os.PathLike[str] | None = None,
-    device: str = "auto",
-    batch_size: int | None = None,
-    sample_fps: float = 2.0,
-    precision: str = "auto",
-    allow_fallback: bool = True,
-    options: RayOptions | None = None,
-    progress: ProgressFn | None = None,
-    executor: RayExecutor | None = None,
-) -> Any:
-    """``vidsum.batch.extract_batch`` with the Ray executor: the same checks, output file, parts
-    and merge; returns a ``vidsum.batch.BatchResult``."""
-    import time
-
-    from vidsum import batch
-    from vidsum.errors import OutputError
-
-    t0 = time.perf_counter()
-    output = Path(output)
-    paths = [Path(v) for v in videos]
-    if not paths:
-        raise InputError("no videos given; pass video files, folders, globs or --list FILE")
-    if not output.parent.is_dir():
-        raise OutputError(f"{output}: folder {output.parent} does not exist; create it first")
-    if output.is_dir():
-        raise OutputError(f"{output}: is a folder; -o takes the name of an .h5 file")
-    if any(p.exists() and p.resolve() == output.resolve() for p in paths):
-        raise OutputError(f"{output}: is also one of the input videos; choose another -o")
-    batch._check_unique(paths)
-    old_desc = None
-    done_keys: set[str] = set()
-    if output.exists():
-        done_keys, old_desc = batch._groups_of(output)
-        if old_desc is None:
-            raise OutputError(
-                f"{output}: exists but was not written by `vidsum features` (no extractor description); "
-                "choose another -o so that it is not modified"
-            )
-    weights = resolve_weights(backbone_weights, allow_fallback=allow_fallback)
-    ex_opts = {
-        "device": device, "batch_size": batch_size, "sample_fps": float(sample_fps), "precision": precision,
-        "allow_fallback": allow_fallback,
-    }
-    executor = executor or RayExecutor(options)
-    result = batch.BatchResult(output=output)
-    try:
-        info = executor.start(ex_opts, weights)
-        desc = dict(info["describe"])
-        desc["sample_fps"] = float(sample_fps)
-        if old_desc is not None and not batch._same_extractor(old_desc, desc):
-            raise UsageError(
-                f"{output}: was made with a different extractor ({old_desc.get('backbone')}, "
-                f"{old_desc.get('sample_fps')} fps) than this run ({desc.get('backbone')}, "
-                f"{desc.get('sample_fps')} fps); features of one file must come from one extractor. "
-                "Use another -o or the same options as before"
-            )
-        folder = batch.parts_dir(output)
-        folder.mkdir(exist_ok=True)
-        done_keys |= set(batch._scan_parts(folder, desc))
-        todo = []
-        for p in paths:
-            k = batch.video_key(p)
-            if k in done_keys:
-                result.skipped.append(k)
-            else:
-                todo.append((k, p))
-        n_total, n_done = len(paths), len(result.skipped)
-        report(progress, "videos", n_done, n_total)
-        for res in executor.run(todo, float(sample_fps), progress=progress):
-            n_done += 1
-            if res.error is not None:
-                result.failed.append((res.path, res.error))
-                log.info("skipping %s: %s", res.path, res.error)
-            else:
-                pending = batch._Pending(res.path, res.info, picks=[res.picks], feats=[res.features])
-                try:
-                    result.sampled_frames += batch._write_part(folder, res.key, pending, desc)
-                    result.extracted.append(res.key)
-                except VidsumError as exc:
-                    result.failed.append((res.path, str(exc)))
-            report(progress, "videos", n_done, n_total)
-    finally:
-        executor.close()
-    batch.merge_parts(output, desc)
-    result.seconds = time.perf_counter() - t0
-    return result
