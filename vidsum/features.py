@@ -359,6 +359,70 @@ class FallbackExtractor(WeightFreeExtractor):
         super().__init__(batch_size=batch_size, sample_fps=sample_fps, spec=fallback_mod.SPEC)
 
 
+def _downloads_allowed(cfg: FeaturesConfig) -> bool:
+    """``cfg.allow_download``; None means yes unless VIDSUM_OFFLINE=1."""
+    if cfg.allow_download is None:
+        return os.environ.get("VIDSUM_OFFLINE", "") in ("", "0")
+    return cfg.allow_download
+
+
+def _fallback_warning(weights_name: str, allow_download: bool) -> str:
+    """The one text that says the weight-free fallback stands in for missing network weights."""
+    reason = "the download failed (offline?)" if allow_download else "downloads are off"
+    return (
+        f"no GoogLeNet weights (none in weights/ or {weights_mod.cache_dir()}; {reason}): using the "
+        f"weight-free fallback feature ({FallbackExtractor.name}), which gives rougher summaries. Get the "
+        f"backbone with `vidsum weights download {weights_name}` (offline: `vidsum weights import FILE`)"
+    )
+
+
+def locate_weights(cfg: FeaturesConfig, spec: BackboneSpec, progress: ProgressFn | None = None) -> tuple[Path, str] | None:
+    """The weight file of the network backbone ``spec`` and its sha256, or None when there is none
+    and ``cfg`` allows the weight-free fallback (the warning is logged here).
+
+    Order: ``cfg.backbone_weights`` (must exist) > project ``weights/`` > user cache > download
+    (see ``make_extractor``). A file found in the project or cache that does not match the
+    registry hash is a WeightsError; an explicit file that differs is used with a warning.
+    Executors that run the backbone elsewhere (Ray) call this once on the driver.
+    """
+    name = spec.weights_name
+    if name is None or spec.load is None:
+        raise UsageError(f"backbone {spec.name!r} has neither a weight file nor a weight-free feature")
+    entry = weights_mod.spec(name)
+    path = weights_mod.resolve(name, cfg.backbone_weights)
+    problem = None
+    allow_download = _downloads_allowed(cfg)
+    if path is None:
+        if allow_download:
+            try:
+                path = weights_mod.download(name, progress=progress, timeout=10.0)
+            except WeightsError as exc:
+                problem = str(exc)
+        else:
+            problem = "downloads are off (VIDSUM_OFFLINE=1)"
+    if path is None:
+        where = ", ".join(str(p) for _, p in weights_mod.candidates(name))
+        msg = (
+            f"no GoogLeNet weights (looked for {where}; {problem}); get them with "
+            f"`vidsum weights download {name}`, or offline `vidsum weights import FILE`, or pass "
+            "--backbone-weights FILE"
+        )
+        if not cfg.allow_fallback or cfg.backbone != "auto":
+            raise WeightsError(msg)
+        log.debug("%s", msg)
+        log.warning("%s", _fallback_warning(name, bool(allow_download)))
+        return None
+    digest = weights_mod.sha256_file(path)
+    if not digest.startswith(entry.sha256):
+        if cfg.backbone_weights is None:
+            raise WeightsError(
+                f"{path}: sha256 {digest} does not match {name} ({entry.sha256}...): the file is damaged; "
+                f"delete it and run `vidsum weights download {name}`"
+            )
+        log.warning("%s: not the official %s file (sha256 %s); features will differ from the official ones", path, name, digest[:12])
+    return Path(path), digest
+
+
 def make_extractor(
     cfg: FeaturesConfig | None = None, *, progress: ProgressFn | None = None, **overrides: Any
 ) -> Extractor:
@@ -377,51 +441,14 @@ def make_extractor(
     spec = get_backbone("googlenet" if cfg.backbone == "auto" else cfg.backbone)
     if spec.weight_free:
         return WeightFreeExtractor(batch_size=cfg.batch_size, sample_fps=cfg.sample_fps, spec=spec)
-    name = spec.weights_name
-    if name is None or spec.load is None:
-        raise UsageError(f"backbone {spec.name!r} has neither a weight file nor a weight-free feature")
-    entry = weights_mod.spec(name)
-    path = weights_mod.resolve(name, cfg.backbone_weights)
-    problem = None
-    allow_download = cfg.allow_download
-    if path is None:
-        if allow_download is None:
-            allow_download = os.environ.get("VIDSUM_OFFLINE", "") in ("", "0")
-        if allow_download:
-            try:
-                path = weights_mod.download(name, progress=progress, timeout=10.0)
-            except WeightsError as exc:
-                problem = str(exc)
-        else:
-            problem = "downloads are off (VIDSUM_OFFLINE=1)"
-    if path is None:
-        where = ", ".join(str(p) for _, p in weights_mod.candidates(name))
-        msg = (
-            f"no GoogLeNet weights (looked for {where}; {problem}); get them with "
-            f"`vidsum weights download {name}`, or offline `vidsum weights import FILE`, or pass "
-            "--backbone-weights FILE"
-        )
-        if not cfg.allow_fallback or cfg.backbone != "auto":
-            raise WeightsError(msg)
-        log.debug("%s", msg)
-        reason = "downloads are off" if not allow_download else "the download failed (offline?)"
+    found = locate_weights(cfg, spec, progress=progress)
+    if found is None:  # locate_weights has logged why
         fallback = FallbackExtractor(batch_size=cfg.batch_size, sample_fps=cfg.sample_fps)
-        fallback.warning = (
-            f"no GoogLeNet weights (none in weights/ or {weights_mod.cache_dir()}; {reason}): using the "
-            f"weight-free fallback feature ({fallback.name}), which gives rougher summaries. Get the "
-            f"backbone with `vidsum weights download {name}` (offline: `vidsum weights import FILE`)"
-        )
-        log.warning("%s", fallback.warning)
+        fallback.warning = _fallback_warning(str(spec.weights_name), _downloads_allowed(cfg))
         return fallback
-    digest = weights_mod.sha256_file(path)
-    official = digest.startswith(entry.sha256)
-    if not official:
-        if cfg.backbone_weights is None:
-            raise WeightsError(
-                f"{path}: sha256 {digest} does not match {name} ({entry.sha256}...): the file is damaged; "
-                f"delete it and run `vidsum weights download {name}`"
-            )
-        log.warning("%s: not the official %s file (sha256 %s); features will differ from the official ones", path, name, digest[:12])
+    path, digest = found
+    name = spec.weights_name
+    official = digest.startswith(weights_mod.spec(str(name)).sha256)
     model = spec.load(path)
     return NetworkExtractor(
         model,
