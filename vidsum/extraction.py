@@ -35,12 +35,13 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 
 from vidsum.config import FeaturesConfig
 from vidsum.errors import InputError, OutputError, UsageError, VidsumError
+from vidsum.executor import Executor, ExtractionResult, expected_steps
 from vidsum.io import atomic_path
 from vidsum.progress import ProgressFn, report
 
@@ -369,38 +370,6 @@ class _Pool:
 # --- one video, and the executors ----------------------------------------------------------------
 
 
-@dataclasses.dataclass
-class ExtractionResult:
-    """One video's outcome from an Executor: ``features`` when it worked, else ``error`` (why not).
-
-    ``n_sampled``: the sampled frames that went through the extractor (also for a failed video).
-    """
-
-    key: str
-    path: Path
-    features: "Features | None"
-    error: str | None = None
-    n_sampled: int = 0
-
-
-class Executor(Protocol):
-    """Runs extraction for many videos and yields each result as it finishes (any order).
-
-    ``videos``: (key, path) pairs of readable videos. ``cfg`` rebuilds the extractor anywhere
-    (a remote worker gets ``cfg.to_dict()``). ``progress("frames", done, total)`` as frames are
-    featurised. ``infos``: key -> VideoInfo the driver already probed (may be ignored). An
-    executor never raises for one bad video: it yields an ExtractionResult with ``error``.
-    """
-
-    def run(
-        self,
-        videos: Sequence[tuple[str, Path]],
-        cfg: FeaturesConfig,
-        progress: ProgressFn | None = None,
-        infos: dict[str, Any] | None = None,
-    ) -> Iterator[ExtractionResult]: ...
-
-
 def extract_one(
     path: str | os.PathLike[str],
     cfg: FeaturesConfig | None = None,
@@ -415,15 +384,6 @@ def extract_one(
 
         extractor = make_extractor(cfg, progress=progress)
     return extractor.extract(path, sample_fps=cfg.sample_fps, progress=progress)
-
-
-def _expected_steps(info: Any, sample_fps: float) -> int:
-    try:
-        from vidsum.video import sample_indices
-
-        return int(len(sample_indices(info.n_frames, info.fps, sample_fps)))
-    except Exception:  # an estimate for the progress bar only
-        return max(1, int(round(float(info.duration) * sample_fps)))
 
 
 @dataclasses.dataclass
@@ -477,7 +437,7 @@ class LocalExecutor:
             pending[key] = _Pending(Path(path), infos[key])
         if not pending:
             return
-        expected = sum(_expected_steps(v.info, cfg.sample_fps) for v in pending.values())
+        expected = sum(expected_steps(v.info, cfg.sample_fps) for v in pending.values())
         sampled = 0
         size = tuple(getattr(extractor, "input_size", (224, 224)))
         chunk = int(cfg.batch_size or getattr(extractor, "batch_size", 16) or 16)
@@ -723,7 +683,7 @@ def _extract_batch(
             infos[k] = info
     n_done += len(result.failed)
     report(progress, "videos", n_done, n_total)
-    report(progress, "frames", 0, sum(_expected_steps(i, cfg.sample_fps) for i in infos.values()))
+    report(progress, "frames", 0, sum(expected_steps(i, cfg.sample_fps) for i in infos.values()))
 
     if readable:
         if runner is None:

@@ -408,12 +408,12 @@ class RayExecutor:
         infos: dict[str, Any] | None = None,
     ) -> Iterator[Any]:
         """Extract every (key, path) of ``videos`` with the extractor ``cfg`` (a FeaturesConfig)
-        describes; yields a ``vidsum.extraction.ExtractionResult`` per video as it finishes.
+        describes; yields a ``vidsum.executor.ExtractionResult`` per video as it finishes.
 
         ``infos``: key -> VideoInfo probed by the driver (the decode task probes the others).
         Progress: "frames" (sampled frames featurised, of those expected so far).
         """
-        from vidsum.extraction import ExtractionResult
+        from vidsum.executor import ExtractionResult
         from vidsum.features import Features
 
         if not videos:
@@ -593,7 +593,7 @@ class RayExecutor:
 
 
 def _expected(info: Any, sample_fps: float) -> int:
-    from vidsum.extraction import _expected_steps
+    from vidsum.executor import expected_steps
 
-    return _expected_steps(info, sample_fps)
+    return expected_steps(info, sample_fps)
 
