@@ -82,6 +82,27 @@ def test_the_checker_sees_imports_inside_functions() -> None:
     assert "h5py" in IMPORTS["vidsum.data"]
 
 
+# docs/architecture.md, "Layers": a module imports only from its own layer or below.
+LAYERS = {
+    1: ("errors", "progress", "config", "io", "device"),
+    2: ("data", "checkpoint", "weights", "video", "ffmpeg"),
+    3: ("features", "backbones", "segmentation", "selection", "models", "evaluation", "render", "exports", "executor"),
+    4: ("pipeline", "collection", "train", "annotations", "extraction", "extraction_ray"),
+    5: ("cli", "__main__"),
+}
+LAYER_OF = {part: level for level, parts in LAYERS.items() for part in parts}
+
+
+def test_every_module_has_a_layer_and_imports_only_downwards() -> None:
+    graph = _internal_graph()
+    unplaced = sorted(n for n in graph if n.split(".")[1] not in LAYER_OF)
+    assert not unplaced, f"add these to docs/architecture.md's layers and to LAYERS: {unplaced}"
+    upward = sorted(
+        f"{a} -> {b}" for a, deps in graph.items() for b in deps if LAYER_OF[b.split(".")[1]] > LAYER_OF[a.split(".")[1]]
+    )
+    assert not upward
+
+
 def test_no_import_cycles() -> None:
     graph = _internal_graph()
     cycles = sorted(name for name in graph if name in _reachable(graph, name))
