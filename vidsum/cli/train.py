@@ -20,11 +20,12 @@ _M = ModelConfig()
 def _table(metrics: dict[str, Any], out_dir: Path) -> None:
     from rich.table import Table
 
+    from vidsum.evaluation import METRICS as keys
+
     table = Table(title=f"test metrics per fold ({out_dir / 'metrics.json'})")
     table.add_column("fold")
     for name in ("F1 max (%)", "F1 avg (%)", "Kendall tau", "Spearman rho"):
         table.add_column(name, justify="right")
-    keys = ("f1_max", "f1_avg", "kendall", "spearman")
 
     def cell(key: str, value: float) -> str:
         return f"{100 * value:.1f}" if key.startswith("f1") else f"{value:.3f}"
