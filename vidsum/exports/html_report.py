@@ -314,6 +314,7 @@ _SCRIPT = r"""
     else if (i >= 0) seekShot(i);
   });
   [clip, source].forEach(function (v) {
+    if (v) v.addEventListener("loadedmetadata", function () { document.body.dataset[v.id] = "playable"; });
     if (v) v.addEventListener("error", function () {
       var note = document.createElement("p"); note.className = "note";
       note.textContent = "This browser cannot play " + v.getAttribute("src") + " (moved, or a codec it lacks).";

@@ -16,6 +16,7 @@ every shot.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from pathlib import Path
@@ -84,8 +85,17 @@ def _font(size: int) -> Any:
         return ImageFont.load_default()
 
 
-def render_storyboard(doc: Mapping[str, Any], source: Path | None) -> "Any":
-    """The sheet as a PIL image (RGB). Without a ``source`` the tiles are grey placeholders."""
+@dataclasses.dataclass
+class Storyboard:
+    """The drawn sheet: ``image`` a PIL RGB image; ``tiles`` each shown shot with the box
+    (x0, y0, x1, y1), exclusive ends, of its thumbnail on the sheet."""
+
+    image: Any
+    tiles: list[tuple[Shot, tuple[int, int, int, int]]]
+
+
+def draw_storyboard(doc: Mapping[str, Any], source: Path | None) -> Storyboard:
+    """Draw the sheet. Without a ``source`` the thumbnails are grey placeholders."""
     check_available()
     from PIL import Image, ImageDraw
 
@@ -139,6 +149,7 @@ def render_storyboard(doc: Mapping[str, Any], source: Path | None) -> "Any":
     draw.text((left + 60, top + STRIP_H + 6), "shots over time (bar height = score)", fill=MUTED, font=tiny)
 
     y0 = MARGIN + header_h
+    boxes: list[tuple[Shot, tuple[int, int, int, int]]] = []
     for k, shot in enumerate(tiles):
         row, col = divmod(k, columns)
         x = MARGIN + col * (cell_w + GAP)
@@ -149,6 +160,7 @@ def render_storyboard(doc: Mapping[str, Any], source: Path | None) -> "Any":
             draw.rectangle((x + BORDER - 1, y + BORDER - 1, x + BORDER + TILE_W, y + BORDER + thumb_h), outline=(200, 200, 200))
         image = frames.get(thumbnail_frame(shot))
         box = (x + BORDER, y + BORDER)
+        boxes.append((shot, (box[0], box[1], box[0] + TILE_W, box[1] + thumb_h)))
         if image is None:
             draw.rectangle((box[0], box[1], box[0] + TILE_W - 1, box[1] + thumb_h - 1), fill=(215, 215, 215))
         else:
@@ -162,7 +174,7 @@ def render_storyboard(doc: Mapping[str, Any], source: Path | None) -> "Any":
         ty = y + thumb_h + 2 * BORDER + 4
         draw.text((x + 2, ty), f"#{shot.number}  {clock(shot.start_s)}  ({shot.end_s - shot.start_s:.1f} s)", fill=INK, font=small)
         draw.text((x + 2, ty + 20), f"score {shot.score:.2f}", fill=SELECTED if shot.selected else MUTED, font=small)
-    return sheet
+    return Storyboard(sheet, boxes)
 
 
 def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -187,4 +199,4 @@ def write_storyboard(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None
             f"{doc['input'].get('path')}: the source video was not found (as recorded, or beside the summary JSON), "
             "and the storyboard is made of its frames; pass its path (--source PATH)"
         )
-    render_storyboard(doc, source).save(out, format="PNG", optimize=True)
+    draw_storyboard(doc, source).image.save(out, format="PNG", optimize=True)
