@@ -26,7 +26,8 @@ from vidsum import render
 from vidsum.errors import InputError
 from vidsum.exports import chapters, html_report, storyboard, subtitles
 from vidsum.report import build_report
-from vidsum.video import read_header, sample_indices
+from vidsum.ffmpeg import ffmpeg_path, read_header
+from vidsum.video import sample_indices
 
 FPS = 25
 SHOT_FRAMES = 50  # 2 s segments
@@ -84,7 +85,7 @@ def list_chapters(path: Path) -> list[tuple[float, float, str]]:
             [ffprobe, "-v", "error", "-show_chapters", "-of", "json", str(path)], capture_output=True, text=True, check=True
         ).stdout
         return [(float(c["start_time"]), float(c["end_time"]), c["tags"]["title"]) for c in json.loads(out)["chapters"]]
-    text = subprocess.run([render.ffmpeg_path(), "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    text = subprocess.run([ffmpeg_path(), "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
     found = re.findall(r"Chapter #\d+:\d+: start (\S+), end (\S+)\s+Metadata:\s+title\s+: (.*)", text)
     return [(float(a), float(b), t.strip()) for a, b, t in found]
 
@@ -103,7 +104,7 @@ def test_chapters_are_in_the_clip_and_the_webvtt(known: dict[str, Any], tmp_path
     after = read_header(clip)
     assert after.video_codec == before.video_codec == "h264" and after.has_audio
     assert after.duration == pytest.approx(before.duration, abs=0.05)
-    listing = subprocess.run([render.ffmpeg_path(), "-hide_banner", "-i", str(clip)], capture_output=True, text=True).stderr
+    listing = subprocess.run([ffmpeg_path(), "-hide_banner", "-i", str(clip)], capture_output=True, text=True).stderr
     assert len(re.findall(r"Stream #0:\d+.*: Data:", listing)) <= 1  # at most the one chapter track
     cues = re.findall(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(.*)", vtt.read_text())
     assert vtt.read_text().startswith("WEBVTT\n")

@@ -62,7 +62,7 @@ def ffmetadata(doc: Mapping[str, Any]) -> str:
 
 def embed_chapters(doc: Mapping[str, Any], clip: Path) -> None:
     """Rewrite ``clip`` with the chapters of ``doc`` (stream copy, atomic replace)."""
-    from vidsum.render import ffmpeg_path
+    from vidsum.ffmpeg import ffmpeg_path
 
     exe = ffmpeg_path()
     with tempfile.TemporaryDirectory(prefix="vidsum-chapters-") as tmp_dir:

@@ -228,7 +228,7 @@ def start_timecode(path: Path | None) -> str | None:
     if path is None:
         return None
     from vidsum.errors import ToolError
-    from vidsum.render import ffmpeg_path
+    from vidsum.ffmpeg import ffmpeg_path
 
     try:
         # ffmpeg exits 1 without an output file; the stream listing is on stderr.
