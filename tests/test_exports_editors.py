@@ -301,3 +301,24 @@ def test_fcpxml_reads_back_in_the_otio_fcpx_adapter(tmp_path: Path) -> None:
         assert start - 1 <= clip.source_range.start_time.value <= start
         assert frames - 1 <= clip.source_range.duration.value <= frames
         assert clip.media_reference.target_url == "talk.mp4"
+
+
+# --- finding the videos ------------------------------------------------------------------------
+
+
+def test_videos_are_found_beside_the_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vidsum.exports.document import source_video, summary_clip
+
+    folder = tmp_path / "moved"
+    folder.mkdir()
+    (folder / "talk.mp4").write_bytes(b"x")
+    (folder / "talk.summary.mp4").write_bytes(b"x")
+    doc = make_doc(25.0, minutes=0.5)
+    doc["input"]["path"] = "videos/talk.mp4"  # as given on the command line, elsewhere
+    monkeypatch.chdir(tmp_path)
+    ctx = Ctx(summary_json=folder / "talk.summary.json")
+    assert source_video(doc, ctx) == folder / "talk.mp4"  # by file name beside the JSON
+    assert summary_clip(doc, ctx) == folder / "talk.summary.mp4"  # the recorded relative path, from the JSON's folder
+    assert source_video(doc, Ctx()) is None
+    with pytest.raises(InputError, match="no such video file"):
+        source_video(doc, Ctx(source=tmp_path / "nope.mp4"))

@@ -134,6 +134,14 @@ def render_html(doc: Mapping[str, Any], folder: Path, ctx: Any = None) -> str:
         missing.append(f"the summary clip ({doc['summary'].get('path')}) was not found when this report was written")
     if source is None:
         missing.append(f"the source video ({doc['input'].get('path')}) was not found, so there is no source player and no thumbnails")
+    fallbacks = [
+        what for what, used in (
+            ("the weight-free feature instead of GoogLeNet", doc.get("backbone", {}).get("fallback")),
+            ("the training-free scorer instead of a trained model", doc.get("model", {}).get("fallback")),
+        ) if used
+    ]
+    if fallbacks:
+        missing.insert(0, f"fallbacks were used: {' and '.join(fallbacks)} (see the warnings below)")
     notes = "".join(f'<p class="note">{esc(m[0].upper() + m[1:])}.</p>' for m in missing)
     # Posters (the first selected shot's thumbnail, the first shot's) show a picture before playing.
     first_sel = next((thumbs.get(s.index) for s in read_shots(doc) if s.selected), None)
