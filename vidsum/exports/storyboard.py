@@ -62,12 +62,12 @@ def pick_tiles(shots: Sequence[Shot], limit: int = MAX_TILES) -> list[Shot]:
     chosen = [s for s in shots if s.selected]
     others = [s for s in shots if not s.selected]
     if len(chosen) >= limit:
-        return [chosen[i] for i in _spread(len(chosen), limit)]
-    picked = chosen + [others[i] for i in _spread(len(others), limit - len(chosen))]
+        return [chosen[i] for i in spread(len(chosen), limit)]
+    picked = chosen + [others[i] for i in spread(len(others), limit - len(chosen))]
     return sorted(picked, key=lambda s: s.index)
 
 
-def _spread(n: int, k: int) -> list[int]:
+def spread(n: int, k: int) -> list[int]:
     """k distinct indices of range(n) spread evenly, first and last included (k <= n)."""
     if k <= 0:
         return []

@@ -42,8 +42,9 @@ def frame_rate(fps: float) -> Fraction:
 
 
 def nominal_rate(rate: Fraction) -> int:
-    """Frames per timecode second: 24 for 23.976, 30 for 29.97, 25 for 25, at least 1."""
-    return max(1, round(rate))
+    """Frames per timecode second: 24 for 23.976, 30 for 29.97, 25 for 25 (halves round up:
+    13 for 12.5), at least 1."""
+    return max(1, math.floor(rate + Fraction(1, 2)))
 
 
 def is_drop_frame(rate: Fraction) -> bool:
