@@ -24,7 +24,7 @@ from tests.videogen import make_video
 from vidsum.errors import InputError, OutputError
 from vidsum.exports import csv_table, edl, fcpxml, otio_timeline
 from vidsum.exports.timecode import frame_rate, frames_to_timecode, is_drop_frame, timecode_to_frames
-from vidsum.report import build_report
+from vidsum.exports.json_doc import build_document as build_report
 
 RATES = {"23.976": 24000 / 1001, "25": 25.0, "29.97": 30000 / 1001}
 

@@ -25,7 +25,7 @@ from tests.videogen import make_video
 from vidsum import render
 from vidsum.errors import InputError
 from vidsum.exports import chapters, html_report, storyboard, subtitles
-from vidsum.report import build_report
+from vidsum.exports.json_doc import build_document as build_report
 from vidsum.ffmpeg import ffmpeg_path, read_header
 from vidsum.video import sample_indices
 
@@ -345,3 +345,26 @@ def test_html_policy_blocks_network_requests(known: dict[str, Any], tmp_path: Pa
         server.shutdown()
     assert _Hits.hits == []
     assert any("Content Security Policy" in line for line in console(proc))
+
+
+# --- the --plot picture ------------------------------------------------------------------------
+
+
+def test_plot_gains_thumbnails_of_selected_shots(known: dict[str, Any], tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    import cv2
+
+    from vidsum.exports import plot
+
+    with_source, without = tmp_path / "with.png", tmp_path / "without.png"
+    plot.write(known["doc"], with_source, Ctx(summary_json=known["json"], source=known["src"]))
+    doc = dict(known["doc"], input=dict(known["doc"]["input"], path=str(tmp_path / "gone.mp4")))
+    plot.write(doc, without, Ctx())
+    a, b = cv2.imread(str(with_source)), cv2.imread(str(without))
+    assert b.shape[:2] == (600, 1800)
+    assert a.shape[:2] == (round((plot.PLOT_SIZE_IN[1] + plot.THUMB_ROW_IN) * plot.PLOT_DPI), 1800)
+    row = a[: round(plot.THUMB_ROW_IN * plot.PLOT_DPI)]
+    # three thumbnails: testsrc2, SMPTE bars and the Mandelbrot set are colourful; a plot is not
+    saturation = cv2.cvtColor(row, cv2.COLOR_BGR2HSV)[..., 1]
+    assert (saturation > 120).mean() > 0.15
+    assert len(plot.plot_thumbnails(known["doc"], Ctx(source=known["src"]))) == sum(SELECTED)

@@ -40,8 +40,7 @@ def export_command(
 ) -> None:
     """Write a summary in other formats: an editor timeline, a storyboard, a report, ...
 
-    Reads only the JSON (and the videos it names, for pictures and chapters); nothing is
-    recomputed, so this takes seconds.
+    Reads the JSON (and the videos it names, for pictures and chapters): nothing is recomputed.
 
     Examples:
 

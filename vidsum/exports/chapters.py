@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from vidsum.errors import ToolError
+from vidsum.exports.base import ExportContext, ExportSpec
 from vidsum.exports.document import Event, check_document, clock, fps_of, summary_clip, summary_events, warn_if_fast
 from vidsum.exports.subtitles import cue_time
 from vidsum.io import atomic_path
@@ -86,7 +87,7 @@ def embed_chapters(doc: Mapping[str, Any], clip: Path) -> None:
     log.info("added %d chapters to %s", len(summary_events(doc)), clip)
 
 
-def write_chapters(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None:
+def write_chapters(doc: Mapping[str, Any], out: Path, ctx: ExportContext | None = None) -> None:
     """Write the WebVTT chapters of ``doc`` to ``out`` and add the chapters to the summary clip."""
     check_document(doc, getattr(ctx, "summary_json", None))
     warn_if_fast(doc, "chapter")
@@ -99,3 +100,9 @@ def write_chapters(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None:
     else:
         embed_chapters(doc, clip)
     out.write_text(webvtt(doc), encoding="utf-8")
+
+
+SPEC = ExportSpec(
+    name="chapters", suffix=".chapters.vtt", write=write_chapters,
+    description="a chapter per selected shot, in the clip itself and as WebVTT",
+)

@@ -12,6 +12,7 @@ import csv
 from pathlib import Path
 from typing import Any, Mapping
 
+from vidsum.exports.base import ExportContext, ExportSpec
 from vidsum.exports.document import check_document, fps_of, read_shots
 from vidsum.exports.timecode import frame_rate, frames_to_timecode
 
@@ -21,7 +22,7 @@ COLUMNS = (
 )
 
 
-def write_csv(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None:
+def write_csv(doc: Mapping[str, Any], out: Path, ctx: ExportContext | None = None) -> None:
     """Write the shot table of ``doc`` to ``out`` (UTF-8, comma-separated, a header row)."""
     check_document(doc, getattr(ctx, "summary_json", None))
     rate = frame_rate(fps_of(doc))
@@ -35,3 +36,9 @@ def write_csv(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None:
                 frames_to_timecode(shot.start_frame, rate), frames_to_timecode(shot.end_frame + 1, rate),
                 f"{shot.score:.6f}", int(shot.selected),
             ])
+
+
+SPEC = ExportSpec(
+    name="csv", suffix=".csv", write=write_csv,
+    description="one row per shot: frames, seconds, timecode, score, selected",
+)

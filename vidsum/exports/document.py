@@ -167,15 +167,17 @@ def _candidates(recorded: str | None, summary_json: Path | None) -> list[Path]:
         return []
     p = Path(recorded).expanduser()
     out = [p]
-    if not p.is_absolute() and summary_json is not None:
-        out.append(Path(summary_json).parent / p)
-        out.append(Path(summary_json).parent / p.name)
+    if summary_json is not None:
+        folder = Path(summary_json).parent
+        if not p.is_absolute():
+            out.append(folder / p)
+        out.append(folder / p.name)  # moved together with the JSON
     return out
 
 
 def find_video(explicit: str | os.PathLike[str] | None, recorded: str | None, summary_json: Path | None) -> Path | None:
-    """The first existing file among: ``explicit``; ``recorded`` as written; ``recorded``
-    relative to the summary JSON's folder; its file name in that folder. An ``explicit`` path
+    """The first existing file among: ``explicit``; ``recorded`` as written; ``recorded`` (when
+    relative) from the summary JSON's folder; its file name in that folder. An ``explicit`` path
     that does not exist is an InputError (the user named it); the others just return None."""
     if explicit is not None:
         p = Path(explicit).expanduser()

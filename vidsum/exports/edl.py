@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from vidsum.errors import OutputError
+from vidsum.exports.base import ExportContext, ExportSpec
 from vidsum.exports.document import check_document, fps_of, source_video, start_frame, summary_events, title_of
 from vidsum.exports.timecode import frame_rate, frames_to_timecode, is_drop_frame
 
@@ -26,7 +27,7 @@ REEL = "AX"  # the conventional reel name of a file-based (auxiliary) source
 TITLE_CHARS = 70  # CMX 3600 title field width
 
 
-def write_edl(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None:
+def write_edl(doc: Mapping[str, Any], out: Path, ctx: ExportContext | None = None) -> None:
     """Write the CMX 3600 list of ``doc``'s selected shots to ``out`` (ASCII text)."""
     where = getattr(ctx, "summary_json", None)
     check_document(doc, where)
@@ -66,3 +67,8 @@ def edl_text(doc: Mapping[str, Any], ctx: Any = None) -> str:
         lines.append("")
     return "\n".join(lines)
 
+
+SPEC = ExportSpec(
+    name="edl", suffix=".edl", write=write_edl,
+    description="CMX 3600 edit decision list of the selected shots",
+)

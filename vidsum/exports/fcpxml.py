@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from xml.etree import ElementTree as ET
 
+from vidsum.exports.base import ExportContext, ExportSpec
 from vidsum.exports.document import check_document, fps_of, source_video, start_frame, summary_events, title_of
 from vidsum.exports.timecode import frame_rate, timecode_string
 
@@ -77,7 +78,7 @@ def fcpxml_tree(doc: Mapping[str, Any], ctx: Any = None) -> ET.ElementTree:
     return ET.ElementTree(root)
 
 
-def write_fcpxml(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None:
+def write_fcpxml(doc: Mapping[str, Any], out: Path, ctx: ExportContext | None = None) -> None:
     """Write ``doc``'s selection as an ``.fcpxml`` file to ``out``."""
     check_document(doc, getattr(ctx, "summary_json", None))
     tree = fcpxml_tree(doc, ctx)
@@ -85,3 +86,9 @@ def write_fcpxml(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None:
         fh.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n')
         tree.write(fh, encoding="utf-8", xml_declaration=False)
         fh.write(b"\n")
+
+
+SPEC = ExportSpec(
+    name="fcpxml", suffix=".fcpxml", write=write_fcpxml,
+    description="Final Cut Pro X XML 1.8 project (Final Cut Pro, DaVinci Resolve)",
+)

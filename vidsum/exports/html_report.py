@@ -26,6 +26,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Mapping
 
+from vidsum.exports.base import ExportContext, ExportSpec
 from vidsum.exports.document import (
     check_document, clock, fps_of, read_shots, source_video, summary_clip, summary_events, title_of,
 )
@@ -165,7 +166,7 @@ def render_html(doc: Mapping[str, Any], folder: Path, ctx: Any = None) -> str:
     )
 
 
-def write_html(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None:
+def write_html(doc: Mapping[str, Any], out: Path, ctx: ExportContext | None = None) -> None:
     """Write the report of ``doc`` to ``out`` (UTF-8 HTML); links are relative to ``out``'s folder."""
     check_document(doc, getattr(ctx, "summary_json", None))
     out.write_text(render_html(doc, out.parent, ctx), encoding="utf-8")
@@ -368,3 +369,9 @@ _PAGE = """<!DOCTYPE html>
 </body>
 </html>
 """
+
+
+SPEC = ExportSpec(
+    name="html", suffix=".html", write=write_html,
+    description="self-contained offline report: players, timeline, shots, the run's facts",
+)

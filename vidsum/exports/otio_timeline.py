@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from vidsum.errors import ToolError
+from vidsum.exports.base import ExportContext, ExportSpec
 from vidsum.exports.document import check_document, fps_of, source_video, start_frame, summary_events, title_of
 from vidsum.exports.timecode import frame_rate
 
@@ -81,10 +82,16 @@ def build_timeline(doc: Mapping[str, Any], ctx: Any = None) -> Any:
     return timeline
 
 
-def write_otio(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None:
+def write_otio(doc: Mapping[str, Any], out: Path, ctx: ExportContext | None = None) -> None:
     """Write ``doc``'s selection as an ``.otio`` (OTIO JSON) file to ``out``."""
     check_document(doc, getattr(ctx, "summary_json", None))
     timeline = build_timeline(doc, ctx)
     import opentimelineio as otio
 
     otio.adapters.write_to_file(timeline, str(out), adapter_name="otio_json")
+
+
+SPEC = ExportSpec(
+    name="otio", suffix=".otio", write=write_otio,
+    description="OpenTimelineIO timeline of the selected shots, a marker per shot",
+)

@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from vidsum.errors import InputError, ToolError
+from vidsum.exports.base import ExportContext, ExportSpec
 from vidsum.exports.document import Shot, check_document, clock, read_shots, source_video, title_of
 from vidsum.exports.thumbnails import grab_frames, thumbnail_frame
 
@@ -189,7 +190,7 @@ def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return out
 
 
-def write_storyboard(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None:
+def write_storyboard(doc: Mapping[str, Any], out: Path, ctx: ExportContext | None = None) -> None:
     """Draw ``doc``'s storyboard from its source video and write it to ``out`` as PNG."""
     check_document(doc, getattr(ctx, "summary_json", None))
     check_available()
@@ -200,3 +201,9 @@ def write_storyboard(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None
             "and the storyboard is made of its frames; pass its path (--source PATH)"
         )
     draw_storyboard(doc, source).image.save(out, format="PNG", optimize=True)
+
+
+SPEC = ExportSpec(
+    name="storyboard", suffix=".storyboard.png", write=write_storyboard,
+    description="PNG contact sheet of the whole video, selected shots marked",
+)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+from vidsum.exports.base import ExportContext, ExportSpec
 from vidsum.exports.document import Segment, check_document, clock, fps_of, summary_segments, warn_if_fast
 
 MS_PER_S = 1000
@@ -28,7 +29,7 @@ def segment_text(segment: Segment) -> str:
     return f"source {clock(first.start_s, 3)} - {clock(last.end_s, 3)} ({which})"
 
 
-def write_srt(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None:
+def write_srt(doc: Mapping[str, Any], out: Path, ctx: ExportContext | None = None) -> None:
     """Write the segment cues of ``doc`` to ``out`` (SubRip, UTF-8)."""
     check_document(doc, getattr(ctx, "summary_json", None))
     warn_if_fast(doc, "subtitle")
@@ -39,3 +40,9 @@ def write_srt(doc: Mapping[str, Any], out: Path, ctx: Any = None) -> None:
         end = cue_time((segment.record_frame + segment.n_frames) / fps)
         blocks.append(f"{number}\n{start} --> {end}\n{segment_text(segment)}\n")
     out.write_text("\n".join(blocks), encoding="utf-8")
+
+
+SPEC = ExportSpec(
+    name="srt", suffix=".srt", write=write_srt,
+    description="subtitles for the clip giving each segment's source time",
+)
