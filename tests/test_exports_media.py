@@ -11,6 +11,7 @@ import dataclasses
 import html
 import http.server
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -118,7 +119,13 @@ def test_chapters_are_in_the_clip_and_the_webvtt(known: dict[str, Any], tmp_path
 def test_chapters_without_the_clip_write_the_webvtt_only(known: dict[str, Any], tmp_path: Path, caplog) -> None:
     doc = dict(known["doc"], summary=dict(known["doc"]["summary"], path=str(tmp_path / "gone.mp4")))
     vtt = tmp_path / "c.vtt"
-    chapters.write_chapters(doc, vtt, Ctx())
+    # The CLI's logging setup (earlier tests) stops propagation at "vidsum": listen there.
+    logger = logging.getLogger("vidsum.exports.chapters")
+    logger.addHandler(caplog.handler)
+    try:
+        chapters.write_chapters(doc, vtt, Ctx())
+    finally:
+        logger.removeHandler(caplog.handler)
     assert vtt.read_text().count(" --> ") == 3
     assert "was not found" in caplog.text
     with pytest.raises(InputError, match="no such video file"):
