@@ -119,11 +119,13 @@ def test_chapters_are_in_the_clip_and_the_webvtt(known: dict[str, Any], tmp_path
 def test_chapters_without_the_clip_write_the_webvtt_only(known: dict[str, Any], tmp_path: Path, caplog) -> None:
     doc = dict(known["doc"], summary=dict(known["doc"]["summary"], path=str(tmp_path / "gone.mp4")))
     vtt = tmp_path / "c.vtt"
-    # The CLI's logging setup (earlier tests) stops propagation at "vidsum": listen there.
+    # The CLI's logging setup (earlier tests) stops propagation at "vidsum", and --quiet raises
+    # its level: listen on the module's logger, at WARNING.
     logger = logging.getLogger("vidsum.exports.chapters")
     logger.addHandler(caplog.handler)
     try:
-        chapters.write_chapters(doc, vtt, Ctx())
+        with caplog.at_level(logging.WARNING, logger="vidsum"):
+            chapters.write_chapters(doc, vtt, Ctx())
     finally:
         logger.removeHandler(caplog.handler)
     assert vtt.read_text().count(" --> ") == 3
