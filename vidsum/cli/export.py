@@ -65,4 +65,4 @@ def export_command(
         written = write_exports(doc, plan, ctx)
         if not quiet:
             for (name, _), path in zip(plan, written):
-                out.print(f"  {name:<10} {path}")
+                out.print(f"  {name:<10} {path}", soft_wrap=True)

@@ -120,6 +120,6 @@ def summarize_command(
         if result.plot_path:
             out.print(f"  plot  {result.plot_path}")
         for name, path in result.exports.items():
-            out.print(f"  {name:<5} {path}")
+            out.print(f"  {name:<5} {path}", soft_wrap=True)
         if result.warnings:
             console.print(f"[yellow]{len(result.warnings)} warning(s); the JSON lists them[/]")
