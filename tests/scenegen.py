@@ -120,7 +120,7 @@ def fit(module, model, videos, epochs: int, lr: float, labels: bool = True, seed
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    step = getattr(module, "train_step", None)
+    step = getattr(module, "train_step", None)  # (model, optimizers, videos) -> float
     if step is not None:
         optimizers = module.make_optimizers(model, lr)
     else:
@@ -133,7 +133,7 @@ def fit(module, model, videos, epochs: int, lr: float, labels: bool = True, seed
             x, y = videos[i]
             y = y if labels else None
             if step is not None:
-                losses.append(step(model, optimizers, x, y))
+                losses.append(step(model, optimizers, [(x, y)]))
                 continue
             optimizer.zero_grad(set_to_none=True)
             loss = module.objective(model, x, y)

@@ -23,7 +23,7 @@ def test_train_step_updates_all_three_players() -> None:
     ids = [id(p) for ps in groups.values() for p in ps]
     assert len(ids) == len(set(ids)) == len(list(model.parameters()))
     before = {name: [p.detach().clone() for p in ps] for name, ps in groups.items()}
-    loss = sum_gan.train_step(model, optimizers, torch.randn(15, 8), None)
+    loss = sum_gan.train_step(model, optimizers, [(torch.randn(15, 8), None)])
     assert loss > 0
     for name, ps in groups.items():
         assert any(not torch.equal(a, b) for a, b in zip(before[name], ps)), name

@@ -8,6 +8,10 @@ from torch import nn
 
 from vidsum.errors import UsageError
 
+# The compared systems were trained with plain gradient steps in their papers, so that is their
+# default; the meta-learning strategies apply to any differentiable objective and stay available.
+COMPARED_STRATEGIES = ("plain", "meta", "batch-meta", "maml")
+
 
 def check_features(x: torch.Tensor, dim: int, family: str) -> None:
     """Raise ValueError unless ``x`` is (T, dim) with T >= 1 (the Scorer contract's input)."""

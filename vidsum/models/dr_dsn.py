@@ -40,7 +40,16 @@ import torch
 from torch import nn
 
 from vidsum.errors import UsageError
-from vidsum.models.common import BiLSTMScorer, bce, check_features, check_fraction, check_positive, length_penalty
+from vidsum.models.base import ModelSpec
+from vidsum.models.common import (
+    COMPARED_STRATEGIES,
+    BiLSTMScorer,
+    bce,
+    check_features,
+    check_fraction,
+    check_positive,
+    length_penalty,
+)
 
 SUMMARY_FRACTION = 0.15  # share of the steps whose reward is the label-free validation criterion
 
@@ -161,3 +170,29 @@ def validation(model: DRDSN, x: torch.Tensor, y: torch.Tensor | None) -> float:
     if model.cfg.supervised and y is not None:
         return float(torch.mean((p - y) ** 2))
     return -float(reward(x, summary_steps(p), model.cfg.temporal_window))
+
+
+SPEC = ModelSpec(
+    name="dr-dsn",
+    module=__name__,
+    config_cls=DRDSNConfig,
+    build=build,
+    objective=objective,
+    needs_training=True,
+    needs_labels=False,
+    description="DR-DSN (Zhou et al. 2018): BiLSTM policy, REINFORCE on diversity + representativeness; no labels",
+    validate=validation,
+    strategies=COMPARED_STRATEGIES,
+)
+SUP_SPEC = ModelSpec(
+    name="dr-dsn-sup",
+    module=__name__,
+    config_cls=DRDSNSupConfig,
+    build=build,
+    objective=objective,
+    needs_training=True,
+    needs_labels=True,
+    description="DR-DSN_sup (Zhou et al. 2018): DR-DSN + the label term",
+    validate=validation,
+    strategies=COMPARED_STRATEGIES,
+)

@@ -33,11 +33,13 @@ sum-gan-sup validates on the MSE of s against gtscore when the videos have it.
 from __future__ import annotations
 
 import dataclasses
+from typing import Sequence
 
 import torch
 from torch import nn
 
 from vidsum.errors import UsageError
+from vidsum.models.base import ModelSpec
 from vidsum.models.common import BiLSTMScorer, bce, check_features, check_fraction, check_positive
 
 CLIP_NORM = 5.0  # gradient-norm clip of every SUM-GAN optimizer step (LSTM GANs explode without it)
@@ -185,11 +187,21 @@ def _step(optimizer: torch.optim.Optimizer, model: SumGAN, params: list[nn.Param
 
 
 def train_step(
+    model: SumGAN,
+    optimizers: dict[str, torch.optim.Optimizer],
+    videos: Sequence[tuple[torch.Tensor, torch.Tensor | None]],
+) -> float:
+    """One step of the game per video of ``videos`` [(x (T, D), gtscore (T,) | None)]; returns the
+    mean summarizer loss before the updates. Samples from torch's global generator."""
+    return float(sum(video_step(model, optimizers, x, y) for x, y in videos) / max(1, len(videos)))
+
+
+def video_step(
     model: SumGAN, optimizers: dict[str, torch.optim.Optimizer], x: torch.Tensor, y: torch.Tensor | None
 ) -> float:
     """One video: selector + encoder, then decoder, then discriminator (module docstring).
 
-    Returns the summarizer loss before its update. Samples from torch's global generator.
+    Returns the summarizer loss before its update.
     """
     groups = model.groups()
     loss, _ = summarizer_loss(model, x, y)
@@ -228,3 +240,33 @@ def validation(model: SumGAN, x: torch.Tensor, y: torch.Tensor | None) -> float:
         return float(torch.mean((s - y) ** 2))
     mu, _ = model.encode(f, s)
     return float(torch.mean((model.decode(mu, f.shape[0]) - f) ** 2) + (s.mean() - cfg.sparsity_target).abs())
+
+
+SPEC = ModelSpec(
+    name="sum-gan",
+    module=__name__,
+    config_cls=SumGANConfig,
+    build=build,
+    objective=objective,
+    needs_training=True,
+    needs_labels=False,
+    description="SUM-GAN (Mahasseni et al. 2017): selector + VAE + discriminator LSTMs, adversarial; no labels",
+    train_step=train_step,
+    make_optimizer=make_optimizers,
+    validate=validation,
+    strategies=("plain",),
+)
+SUP_SPEC = ModelSpec(
+    name="sum-gan-sup",
+    module=__name__,
+    config_cls=SumGANSupConfig,
+    build=build,
+    objective=objective,
+    needs_training=True,
+    needs_labels=True,
+    description="SUM-GAN_sup (Mahasseni et al. 2017): SUM-GAN + keyframe supervision",
+    train_step=train_step,
+    make_optimizer=make_optimizers,
+    validate=validation,
+    strategies=("plain",),
+)

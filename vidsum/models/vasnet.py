@@ -23,8 +23,9 @@ import torch
 from torch import nn
 
 from vidsum.errors import UsageError
-from vidsum.model import QUERY_CHUNK, _attend
-from vidsum.models.common import check_features, check_fraction, check_positive, mse
+from vidsum.models.dmasum import QUERY_CHUNK, _attend
+from vidsum.models.base import ModelSpec
+from vidsum.models.common import COMPARED_STRATEGIES, check_features, check_fraction, check_positive, mse
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,3 +89,16 @@ def build(cfg: VASNetConfig) -> VASNet:
 def objective(model: VASNet, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
     """MSE against gtscore (T,)."""
     return mse(model, x, y)
+
+
+SPEC = ModelSpec(
+    name="vasnet",
+    module=__name__,
+    config_cls=VASNetConfig,
+    build=build,
+    objective=objective,
+    needs_training=True,
+    needs_labels=True,
+    description="VASNet (Fajtl et al. 2018): one soft self-attention layer + regressor, MSE",
+    strategies=COMPARED_STRATEGIES,
+)

@@ -28,7 +28,8 @@ import torch
 from torch import nn
 
 from vidsum.errors import UsageError
-from vidsum.models.common import check_features, check_fraction, check_positive, mse
+from vidsum.models.base import ModelSpec
+from vidsum.models.common import COMPARED_STRATEGIES, check_features, check_fraction, check_positive, mse
 
 DPP_JITTER = 1e-4  # added to the diagonal of L_{Y*}: its determinant is 0 when |Y*| > rank(Phi)
 
@@ -131,3 +132,27 @@ def objective(model: VSLSTM, x: torch.Tensor, y: torch.Tensor | None) -> torch.T
     if cfg.dpp_weight > 0:
         loss = loss + cfg.dpp_weight * dpp_nll(scores, phi, keyframes(y, cfg.keyframe_fraction)) / x.shape[0]
     return loss
+
+
+SPEC = ModelSpec(
+    name="vslstm",
+    module=__name__,
+    config_cls=VSLSTMConfig,
+    build=build,
+    objective=objective,
+    needs_training=True,
+    needs_labels=True,
+    description="VS-LSTM (Zhang et al. 2016): BiLSTM + MLP regressing importance, MSE",
+    strategies=COMPARED_STRATEGIES,
+)
+DPP_SPEC = ModelSpec(
+    name="dpp-lstm",
+    module=__name__,
+    config_cls=DPPLSTMConfig,
+    build=build,
+    objective=objective,
+    needs_training=True,
+    needs_labels=True,
+    description="DPP-LSTM (Zhang et al. 2016): VS-LSTM + the DPP diversity term",
+    strategies=COMPARED_STRATEGIES,
+)
