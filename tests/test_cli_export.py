@@ -23,6 +23,7 @@ from vidsum.errors import OutputError
 from vidsum.exports import EXPORTS, ExportContext
 from vidsum.exports.json_doc import build_document
 from vidsum.exports.outputs import plan_exports, write_exports
+from vidsum.selection import shots_to_segments
 from vidsum.video import sample_indices
 
 runner = CliRunner()
@@ -50,7 +51,7 @@ def summary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_video(src, durations=(2.0,) * len(SELECTED), fps=FPS)
     shots = np.array([[i * 2 * FPS, (i + 1) * 2 * FPS - 1] for i in range(len(SELECTED))])
     clip = folder / "talk.summary.mp4"
-    render.render_summary(src, render.segments_from_shots(shots, np.array(SELECTED), FPS), clip, fps=FPS, has_audio=True)
+    render.render_summary(src, shots_to_segments(shots, np.array(SELECTED), FPS), clip, fps=FPS, has_audio=True)
     n = len(SELECTED) * 2 * FPS
     picks = sample_indices(n, FPS, 2.0)
     doc = build_document(

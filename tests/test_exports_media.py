@@ -28,6 +28,7 @@ from vidsum.errors import InputError
 from vidsum.exports import chapters, html_report, storyboard, subtitles
 from vidsum.exports.json_doc import build_document as build_report
 from vidsum.ffmpeg import ffmpeg_path, read_header
+from vidsum.selection import shots_to_segments
 from vidsum.video import sample_indices
 
 FPS = 25
@@ -67,7 +68,7 @@ def known(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     make_video(src, durations=(2.0,) * N_SHOTS, fps=FPS)
     clip = folder / "known.summary.mp4"
     shots = np.array([[i * SHOT_FRAMES, (i + 1) * SHOT_FRAMES - 1] for i in range(N_SHOTS)])
-    segments = render.segments_from_shots(shots, np.array(SELECTED), FPS)
+    segments = shots_to_segments(shots, np.array(SELECTED), FPS)
     render.render_summary(src, segments, clip, fps=FPS, has_audio=True)
     doc = summary_doc(src, clip, SELECTED, N_SHOTS * SHOT_FRAMES)
     json_path = folder / "known.summary.json"

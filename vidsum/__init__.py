@@ -6,8 +6,10 @@ Public API (the heavy modules are imported on first call, so that `import vidsum
     result = summarize("talk.mp4", SummarizeConfig(output="talk.summary.mp4", length_s=90))
 
     from vidsum import extract_features, FeaturesConfig, load_scorer
-    feats = extract_features("talk.mp4", FeaturesConfig(device="cpu"))
-    scores = load_scorer("runs/tvsum/fold_0.pt").score(feats.features, shots, feats.picks, feats.info.n_frames)
+    feats = extract_features("talk.mp4", FeaturesConfig(device="cpu"))   # (n_steps, dim) + picks
+    scorer = load_scorer("runs/tvsum/fold_0.pt")   # any family's checkpoint; None: training-free
+    # scorer.score(feats.features, shots, feats.picks, feats.info.n_frames) -> (n_steps,) scores,
+    # shots (n_shots, 2) from vidsum.segmentation.segment_shots
 """
 
 from __future__ import annotations
