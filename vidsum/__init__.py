@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from vidsum.features import Extractor, Features
     from vidsum.models.base import Scorer
-    from vidsum.pipeline import Summary
+    from vidsum.pipeline import Models, Summary
     from vidsum.progress import ProgressFn
 
 __version__ = "0.1.0"
@@ -41,12 +41,18 @@ __all__ = [
 
 
 def summarize(
-    path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, progress: ProgressFn | None = None
+    path: str | os.PathLike[str],
+    cfg: SummarizeConfig | None = None,
+    progress: ProgressFn | None = None,
+    *,
+    models: Models | None = None,
+    features: Features | None = None,
 ) -> Summary:
-    """Summarize one video file into a clip + JSON; see ``vidsum.pipeline.summarize``."""
+    """Summarize one video file into a clip + JSON; see ``vidsum.pipeline.summarize`` (``models``:
+    from ``vidsum.pipeline.load_models``, to load them once for many videos)."""
     from vidsum.pipeline import summarize as _summarize
 
-    return _summarize(path, cfg, progress)
+    return _summarize(path, cfg, progress, models=models, features=features)
 
 
 def extract_features(

@@ -366,9 +366,10 @@ def _downloads_allowed(cfg: FeaturesConfig) -> bool:
     return cfg.allow_download
 
 
-def _fallback_warning(weights_name: str, allow_download: bool) -> str:
-    """The one text that says the weight-free fallback stands in for missing network weights."""
-    reason = "the download failed (offline?)" if allow_download else "downloads are off"
+def fallback_warning(weights_name: str, allow_download: bool | None) -> str:
+    """The one text that says the weight-free fallback stands in for missing network weights
+    (``allow_download`` None: where the weights were looked for is not known here)."""
+    reason = {True: "the download failed (offline?)", False: "downloads are off", None: "not found"}[allow_download]
     return (
         f"no GoogLeNet weights (none in weights/ or {weights_mod.cache_dir()}; {reason}): using the "
         f"weight-free fallback feature ({FallbackExtractor.name}), which gives rougher summaries. Get the "
@@ -410,7 +411,7 @@ def locate_weights(cfg: FeaturesConfig, spec: BackboneSpec, progress: ProgressFn
         if not cfg.allow_fallback or cfg.backbone != "auto":
             raise WeightsError(msg)
         log.debug("%s", msg)
-        log.warning("%s", _fallback_warning(name, bool(allow_download)))
+        log.warning("%s", fallback_warning(name, bool(allow_download)))
         return None
     digest = weights_mod.sha256_file(path)
     if not digest.startswith(entry.sha256):
@@ -444,7 +445,7 @@ def make_extractor(
     found = locate_weights(cfg, spec, progress=progress)
     if found is None:  # locate_weights has logged why
         fallback = FallbackExtractor(batch_size=cfg.batch_size, sample_fps=cfg.sample_fps)
-        fallback.warning = _fallback_warning(str(spec.weights_name), _downloads_allowed(cfg))
+        fallback.warning = fallback_warning(str(spec.weights_name), _downloads_allowed(cfg))
         return fallback
     path, digest = found
     name = spec.weights_name
