@@ -1,14 +1,16 @@
-"""Attention benchmark: DMASum's attention through torch's scaled_dot_product_attention (what
-ships) against the hand-written chunked softmax it replaced, one run, ratios measured within it.
+"""Attention benchmark: torch's fused scaled_dot_product_attention against the attention written
+out (softmax of q k^T), as DMASum runs them; one run, ratios measured within it.
 
     python bench/attention_bench.py [--sizes 1024,4096] [--dim 1024] [--long 14000] [--repeat 3] [--out FILE]
 
 Both compute softmax(q k^T / sqrt(d)) v for 1,024 queries at a time (vidsum.models.dmasum.QUERY_CHUNK),
-so neither holds a full T x T matrix. Timed, interleaved and repeated (median): one attention
+so neither holds a full T x T matrix. vidsum runs the fused kernel on a GPU and the written-out
+one on the CPU, where this benchmark found the fused kernel slower. Timed, interleaved and repeated (median): one attention
 call in inference mode (what `summarize` runs, twice per MoA layer), and one forward + backward
 (what training runs), float32, batch 1. Memory: a fresh process per implementation runs one
 MoA layer in inference mode on --long steps of 64-d features (a 2-hour video has ~14,000 steps)
-and reports its RSS high-water mark before and after; the growth is what the attention costs.
+while a thread samples its resident memory; the growth over the RSS just before is what the
+attention costs.
 """
 
 from __future__ import annotations
@@ -31,18 +33,20 @@ import torch  # noqa: E402
 from vidsum.models import dmasum  # noqa: E402
 
 
-def hand_written(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, chunk: int) -> torch.Tensor:
-    """The previous implementation: an explicit softmax of q k^T per chunk of queries."""
-    parts = [
-        torch.softmax(q[:, s : s + chunk] @ k.transpose(1, 2) * scale, dim=-1) @ v for s in range(0, q.shape[1], chunk)
-    ]
-    return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+def chunked(attend):  # type: ignore[no-untyped-def]
+    """``attend`` applied QUERY_CHUNK queries at a time, as vidsum.models.dmasum._attend does."""
+
+    def run(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, chunk: int) -> torch.Tensor:
+        parts = [attend(q[:, s : s + chunk], k, v, scale) for s in range(0, q.shape[1], chunk)]
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+
+    return run
 
 
-IMPLS = {"sdpa (shipped)": dmasum._attend, "hand-written softmax": hand_written}
+IMPLS = {"fused sdpa": chunked(dmasum.attend_fused), "written out": chunked(dmasum.attend_matmul)}
 
 MEMORY_PROBE = """
-import resource, sys, torch
+import sys, threading, time, torch
 sys.path.insert(0, sys.argv[3])
 torch.set_num_threads(int(sys.argv[4]))
 from bench.attention_bench import IMPLS
@@ -50,11 +54,22 @@ from vidsum.models import dmasum
 dmasum._attend = IMPLS[sys.argv[1]]
 layer = dmasum.MixtureOfAttention(64).eval()
 x = torch.randn(1, int(sys.argv[2]), 64)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+page = 4096
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * page / 2**20
+peak = before = rss()
+done = False
+def watch():
+    global peak
+    while not done:
+        peak = max(peak, rss())
+        time.sleep(0.001)
+t = threading.Thread(target=watch); t.start()
 with torch.inference_mode():
     layer(x)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(before / 1024, after / 1024)
+done = True; t.join()
+print(before, max(peak, rss()))
 """
 
 
@@ -76,6 +91,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None, help="also write the markdown table here")
+    ap.add_argument("--memory-only", action="store_true", help="only the memory probe")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -86,14 +102,14 @@ def main() -> None:
         f"torch {torch.__version__}, python {platform.python_version()}, {os.cpu_count()} CPUs, "
         f"{args.threads} threads; load average at start {' / '.join(f'{x:.1f}' for x in os.getloadavg())}",
         "",
-        "| steps T | d | what | sdpa (shipped) s | hand-written s | hand-written / sdpa | max abs difference |",
+        "| steps T | d | what | fused sdpa s | written out s | written out / fused | max abs difference |",
         "|---|---|---|---|---|---|---|",
     ]
-    for n in (int(s) for s in args.sizes.split(",")):
+    for n in ([] if args.memory_only else (int(s) for s in args.sizes.split(","))):
         q, k, v = (torch.randn(1, n, d) for _ in range(3))
         with torch.inference_mode():
-            ref = hand_written(q, k, v, scale, chunk)
-            diff = float((dmasum._attend(q, k, v, scale, chunk) - ref).abs().max())
+            ref = IMPLS["written out"](q, k, v, scale, chunk)
+            diff = float((IMPLS["fused sdpa"](q, k, v, scale, chunk) - ref).abs().max())
         results = {}
         for name, impl in IMPLS.items():
             def infer(impl=impl) -> None:  # type: ignore[no-untyped-def]
@@ -107,10 +123,10 @@ def main() -> None:
 
             results[name] = (_time(infer, args.repeat), _time(train, args.repeat))
         for i, what in enumerate(("inference", "forward + backward")):
-            a, b = results["sdpa (shipped)"][i], results["hand-written softmax"][i]
+            a, b = results["fused sdpa"][i], results["written out"][i]
             lines.append(f"| {n} | {d} | {what} | {a:.3f} | {b:.3f} | {b / a:.2f} | {diff:.1e} |")
     lines += ["", f"Memory, one MoA layer (d = 64) on {args.long} steps, inference, fresh process each:", "",
-              "| implementation | RSS before MB | RSS peak MB | growth MB |", "|---|---|---|---|"]
+              "| attention | RSS before MB | RSS peak MB | growth MB |", "|---|---|---|---|"]
     for name in IMPLS:
         out = subprocess.run(
             [sys.executable, "-c", MEMORY_PROBE, name, str(args.long), str(ROOT), str(args.threads)],

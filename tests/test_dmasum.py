@@ -139,3 +139,14 @@ def test_long_video_inference_never_holds_a_full_t_by_t_matrix() -> None:
     n, grown_mb = subprocess.run(probe, capture_output=True, text=True, check=True).stdout.split()
     assert int(n) == 8000
     assert float(grown_mb) < 300, f"inference grew the process by {grown_mb} MB"
+
+
+def test_fused_and_written_out_attention_agree() -> None:
+    """The GPU path (torch's scaled_dot_product_attention) and the CPU path compute the same."""
+    import vidsum.models.dmasum as vm
+
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 9, 8, dtype=torch.float64) for _ in range(3))
+    torch.testing.assert_close(vm.attend_fused(q, k, v, 0.3), vm.attend_matmul(q, k, v, 0.3))
+    by_hand = torch.softmax(q @ k.transpose(1, 2) * 0.3, dim=-1) @ v
+    torch.testing.assert_close(vm._attend(q, k, v, 0.3, chunk=4), by_hand)  # 3 chunks of queries

@@ -27,17 +27,26 @@ QUERY_CHUNK = 1024  # queries
 
 
 def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, chunk: int) -> torch.Tensor:
-    """softmax(q k^T * scale) v by ``torch.nn.functional.scaled_dot_product_attention`` (fused
-    kernels on the CPU and GPU), ``chunk`` query rows at a time.
+    """softmax(q k^T * scale) v, ``chunk`` query rows at a time.
 
     q (B, Tq, d), k (B, Tk, d), v (B, Tk, d) -> (B, Tq, d); peak extra memory O(B * chunk * Tk).
+    On a GPU through ``torch.nn.functional.scaled_dot_product_attention`` (fused kernels); on the
+    CPU written out, because torch's fused CPU kernel measured slower: 0.73x at 4,096 steps in
+    inference, 0.39-0.59x in training (forward + backward); bench/results/attention.md.
     """
-    k4, v4 = k.unsqueeze(1), v.unsqueeze(1)  # (B, heads=1, T, d): the layout the fused kernels take
-    parts = [
-        F.scaled_dot_product_attention(q[:, s : s + chunk].unsqueeze(1), k4, v4, scale=scale).squeeze(1)
-        for s in range(0, q.shape[1], chunk)
-    ]
+    attend = attend_fused if q.is_cuda else attend_matmul
+    parts = [attend(q[:, s : s + chunk], k, v, scale) for s in range(0, q.shape[1], chunk)]
     return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+
+
+def attend_fused(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+    """softmax(q k^T * scale) v by torch's scaled_dot_product_attention; (B, T, d) tensors, one head."""
+    return F.scaled_dot_product_attention(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1), scale=scale).squeeze(1)
+
+
+def attend_matmul(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+    """softmax(q k^T * scale) v written out (the full Tq x Tk weights of this chunk exist at once)."""
+    return torch.softmax(q @ k.transpose(1, 2) * scale, dim=-1) @ v
 
 
 class MixtureOfAttention(nn.Module):
