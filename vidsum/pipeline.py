@@ -73,6 +73,7 @@ class Summary:
     extractor: dict[str, Any]
     warnings: list[str]
     timings: dict[str, float]
+    exports: dict[str, Path] = dataclasses.field(default_factory=dict)  # format -> file (--export)
 
     @property
     def n_selected(self) -> int:
@@ -273,6 +274,11 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
         if p is not None:
             check_output(p, role, src, cfg.overwrite, taken)
             taken.append(p)
+    export_plan: list[tuple[str, Path]] = []
+    if cfg.exports:
+        from vidsum.exports.outputs import parse_formats, plan_exports
+
+        export_plan = plan_exports(parse_formats(cfg.exports), json_path, overwrite=cfg.overwrite, protect=[src], taken=taken)
     tool = find_ffmpeg()  # before any work: a missing or too old ffmpeg is one clear line
     with _timed(timings, "probe"):
         info = video.probe(src)
@@ -434,7 +440,25 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
             model=str(model_path) if model_path else None, extractor=described, warnings=warnings,
             timings=timings,
         )
+    if export_plan:
+        # After the clip and the JSON are in place: the formats read them (chapters go into the
+        # clip), and a failing format must not take the finished summary with it.
+        summary = dataclasses.replace(summary, exports=_write_exports(doc, export_plan, ExportContext(json_path, src, out)))
     return summary
+
+
+def _write_exports(doc: dict[str, Any], plan: list[tuple[str, Path]], ctx: Any) -> dict[str, Path]:
+    from vidsum.errors import VidsumError
+    from vidsum.exports.outputs import write_exports
+
+    try:
+        return dict(zip((name for name, _ in plan), write_exports(doc, plan, ctx)))
+    except VidsumError as exc:
+        names = ",".join(name for name, _ in plan)
+        raise type(exc)(
+            f"{exc} (the clip {ctx.clip} and {ctx.summary_json} are complete; once the cause is fixed, "
+            f"`vidsum export {ctx.summary_json} --format {names} --overwrite` writes the formats)"
+        ) from exc
 
 
 def _name(described: dict[str, Any]) -> str:
