@@ -178,6 +178,34 @@ class StreamList:
     duration: float | None  # None when the container gives none ("N/A")
     start: float  # container start time, seconds
     error: str | None
+    container: str | None = None  # ffmpeg's demuxer, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "mpegts"
+
+
+def file_arg(path: str | os.PathLike[str]) -> str:
+    """``path`` as an ffmpeg argument: absolute, so that a name like ``-clip.mp4`` is not read as
+    an option and ``take:2.mp4`` not as a protocol (``take:``)."""
+    return os.path.abspath(os.fspath(path))
+
+
+_PTS_TIME = re.compile(r"\bpts_time:\s*(-?\d+(?:\.\d+)?)")
+
+
+def frame_times(path: Path, n: int = 2, exe: str | None = None) -> list[float]:
+    """Timestamps (s, from the container's start, as ffmpeg places them without seeking) of the
+    first ``n`` video frames; [] when none decode or ffmpeg is absent."""
+    exe = exe or _optional_ffmpeg()
+    if exe is None:
+        return []
+    cmd = [exe, "-hide_banner", "-nostdin", "-i", file_arg(path), "-map", "0:v:0", "-frames:v", str(n)]
+    cmd += ["-vf", "showinfo", "-f", "null", "-"]
+    try:
+        proc = subprocess.run(
+            cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=PROBE_TIMEOUT_S
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.debug("reading the first frame times of %s failed: %s", path, exc)
+        return []
+    return [float(t) for t in _PTS_TIME.findall(proc.stderr)[:n]]
 
 
 def read_header(path: Path, exe: str | None = None) -> StreamList | None:
@@ -188,7 +216,7 @@ def read_header(path: Path, exe: str | None = None) -> StreamList | None:
     try:
         # ffmpeg exits 1 ("At least one output file must be specified"); the listing is on stderr.
         proc = subprocess.run(
-            [exe, "-hide_banner", "-nostdin", "-i", str(path)],
+            [exe, "-hide_banner", "-nostdin", "-i", file_arg(path)],
             capture_output=True,
             text=True,
             errors="replace",
@@ -228,10 +256,16 @@ def read_header(path: Path, exe: str | None = None) -> StreamList | None:
     duration = int(dm.group(1)) * 3600 + int(dm.group(2)) * 60 + float(dm.group(3)) if dm else None
     sm = re.search(r"Duration: [^,\n]*, start: (-?[\d.]+)", text)
     start = float(sm.group(1)) if sm else 0.0
+    cm = re.search(r"^Input #0, (.+?), from ", text, re.M)
+    container = cm.group(1) if cm else None
     error = None
     if "Stream #" not in text:
-        last = [ln.strip() for ln in lines if ln.strip() and "output file" not in ln]
+        last = [ln.strip() for ln in lines if ln.strip() and "output file" not in ln and not ln.startswith("Error opening input file ")]
         error = last[-1] if last else "ffmpeg found no streams"
+        # "Error opening input files: X" (ffmpeg >= 7) and "PATH: X" (older) say the same
+        error = error.split(": ")[-1] if ": " in error else error
         if "moov atom not found" in text:
             error = "moov atom not found"
-    return StreamList(video_codec, has_audio, pic_only, rot, fps, duration, start, error)
+        elif container is not None:
+            error = "the file holds no audio or video stream"
+    return StreamList(video_codec, has_audio, pic_only, rot, fps, duration, start, error, container)
