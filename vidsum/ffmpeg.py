@@ -179,6 +179,7 @@ class StreamList:
     start: float  # container start time, seconds
     error: str | None
     container: str | None = None  # ffmpeg's demuxer, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "mpegts"
+    interlaced: bool = False  # the video stream declares a field order ("top first", ...)
 
 
 def file_arg(path: str | os.PathLike[str]) -> str:
@@ -188,6 +189,30 @@ def file_arg(path: str | os.PathLike[str]) -> str:
 
 
 _PTS_TIME = re.compile(r"\bpts_time:\s*(-?\d+(?:\.\d+)?)")
+
+
+THUMB_SIDE = 64  # pixels; frames_differ compares grey thumbnails this size
+
+
+def frames_differ(path: Path, a: int, b: int, exe: str | None = None) -> bool | None:
+    """Whether frames ``a`` and ``b`` of the video differ visibly (some pixel of their grey
+    thumbnails by more than 16 levels) as ffmpeg decodes them; None when ffmpeg cannot tell."""
+    exe = exe or _optional_ffmpeg()
+    if exe is None:
+        return None
+    n = THUMB_SIDE * THUMB_SIDE
+    cmd = [exe, "-v", "error", "-nostdin", "-i", file_arg(path), "-map", "0:v:0", "-vf",
+           # side by side in one picture: two output frames would be re-timed (and duplicated)
+           f"select='eq(n\\,{a})+eq(n\\,{b})',scale={THUMB_SIDE}:{THUMB_SIDE},format=gray,tile=2x1",
+           "-frames:v", "1", "-f", "rawvideo", "-"]
+    try:
+        raw = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=PROBE_TIMEOUT_S).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if len(raw) != 2 * n:
+        return None
+    rows = [raw[r * 2 * THUMB_SIDE : (r + 1) * 2 * THUMB_SIDE] for r in range(THUMB_SIDE)]
+    return max(abs(x - y) for row in rows for x, y in zip(row[:THUMB_SIDE], row[THUMB_SIDE:])) > 16
 
 
 def frame_times(path: Path, n: int = 2, exe: str | None = None) -> list[float]:
@@ -226,7 +251,7 @@ def read_header(path: Path, exe: str | None = None) -> StreamList | None:
         log.debug("ffmpeg -i %s failed: %s", path, exc)
         return None
     text = proc.stderr
-    video_codec, has_audio, pic_only, rot, fps = None, False, False, None, None
+    video_codec, has_audio, pic_only, rot, fps, interlaced = None, False, False, None, None, False
     lines = text.splitlines()
     for i, line in enumerate(lines):
         m = re.search(r"Stream #\d+:\d+.*?: (Video|Audio): (\w+)", line)
@@ -241,6 +266,7 @@ def read_header(path: Path, exe: str | None = None) -> StreamList | None:
         if video_codec is not None:
             continue
         video_codec, pic_only = m.group(2), False
+        interlaced = re.search(r"\b(top|bottom) (coded )?first\b", line) is not None
         fm = re.search(r"([\d.]+)(k?) fps", line) or re.search(r"([\d.]+)(k?) tbr", line)
         if fm:
             fps = float(fm.group(1)) * (1000.0 if fm.group(2) else 1.0)
@@ -268,4 +294,4 @@ def read_header(path: Path, exe: str | None = None) -> StreamList | None:
             error = "moov atom not found"
         elif container is not None:
             error = "the file holds no audio or video stream"
-    return StreamList(video_codec, has_audio, pic_only, rot, fps, duration, start, error, container)
+    return StreamList(video_codec, has_audio, pic_only, rot, fps, duration, start, error, container, interlaced)

@@ -546,6 +546,11 @@ def _run(cmd: list[str], job: _Job) -> None:
         if code != 0:
             err.seek(0)
             text = err.read().decode("utf-8", errors="replace")
+            if "No space left on device" in text or "Disk quota exceeded" in text:
+                raise OutputError(
+                    f"{job.out.parent}: no space left on the device for the summary clip; free some space "
+                    "or write it elsewhere (-o)"
+                )
             if "received no packets" in text:
                 raise InputError(
                     f"{job.src}: the selected segments hold no video frames (they may lie "

@@ -27,7 +27,7 @@ import numpy as np
 
 from vidsum.config import SAMPLE_FPS
 from vidsum.errors import InputError
-from vidsum.ffmpeg import frame_times, read_header
+from vidsum.ffmpeg import frame_times, frames_differ, read_header
 from vidsum.progress import ProgressFn, report
 
 if TYPE_CHECKING:
@@ -70,7 +70,8 @@ class VideoInfo:
 def _open_capture(path: Path) -> "cv2.VideoCapture":
     import cv2
 
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    # Absolute: FFmpeg would read a relative name like "take:2.mp4" as the protocol "take:".
+    cap = cv2.VideoCapture(os.path.abspath(path), cv2.CAP_FFMPEG)
     return cap
 
 
@@ -145,6 +146,8 @@ def probe(path: str | Path) -> VideoInfo:
             )
         if not cap.grab():
             raise InputError(f"{path}: no frame could be decoded; the file is damaged or uses an unsupported codec")
+        if streams is not None and streams.interlaced:
+            _check_interlaced_decode(cap, path)
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         if not (math.isfinite(fps) and 0.0 < fps <= MAX_FPS):
             fps = streams.fps if streams is not None and streams.fps else 0.0
@@ -186,6 +189,26 @@ def probe(path: str | Path) -> VideoInfo:
         has_audio=bool(streams.has_audio) if streams is not None else False,
         codec=codec,
     )
+
+
+INTERLACE_CHECK_FRAMES = 10  # frames apart: the two pictures compared by _check_interlaced_decode
+
+
+def _check_interlaced_decode(cap: "cv2.VideoCapture", path: Path) -> None:
+    """Some OpenCV builds (5.0's FFmpeg) fail to convert interlaced frames and hand back the first
+    picture again and again, silently. Compare two frames with what ffmpeg decodes."""
+    ok, first = cap.retrieve()
+    for _ in range(INTERLACE_CHECK_FRAMES):
+        if not cap.grab():
+            return
+    ok2, later = cap.retrieve()
+    if ok and ok2 and np.array_equal(first, later) and frames_differ(path, 0, INTERLACE_CHECK_FRAMES):
+        import cv2
+
+        raise InputError(
+            f"{path}: is interlaced, and this OpenCV ({cv2.__version__}) decodes every such frame as the "
+            "first one; deinterlace it first: `ffmpeg -i INPUT -vf bwdif -c:a copy OUTPUT.mp4`"
+        )
 
 
 def _fourcc(cap: "cv2.VideoCapture") -> str:
