@@ -339,10 +339,12 @@ def summarize(
     cfg = cfg or SummarizeConfig()
     src = Path(path).expanduser()
     with output_lock(Path(cfg.output).expanduser() if cfg.output else default_output(src)):
-        return _summarize(src, cfg, progress)
+        return _summarize(src, cfg, progress, models, features)
 
 
-def _summarize(path: Path, cfg: SummarizeConfig, progress: ProgressFn | None) -> Summary:
+def _summarize(
+    path: Path, cfg: SummarizeConfig, progress: ProgressFn | None, models: Models | None, features: Any
+) -> Summary:
     from vidsum import render as render_mod
     from vidsum import selection, segmentation, video
 
