@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from vidsum.cli import dataset, evaluate, features, summarize, train, weights
+from vidsum.cli import dataset, evaluate, experiment, features, summarize, train, weights
 
 app = typer.Typer(
     name="vidsum",
@@ -28,6 +28,7 @@ app.command("summarize")(summarize.summarize_command)
 app.command("train")(train.train_command)
 app.command("eval")(evaluate.eval_command)
 app.command("features")(features.features_command)
+app.command("experiment")(experiment.experiment_command)
 app.add_typer(dataset.app, name="dataset")
 app.add_typer(weights.app, name="weights")
 
