@@ -26,6 +26,7 @@ from vidsum.experiments import (
     rank_deficits,
     run_experiment,
 )
+from vidsum.models.dmasum import DMASum
 
 torch.set_num_threads(1)
 
@@ -111,15 +112,13 @@ def test_rank_deficits_show_the_softmax_bottleneck() -> None:
     x = np.random.default_rng(0).normal(size=(T, 12)).astype(np.float32)
     cfg = ModelConfig(input_dim=12, d_model=d, layers_visual=2, layers_sequential=1, lstm_hidden=4, lstm_layers=1,
                       head_hidden=8, attention="softmax")
-    soft = rank_deficits(torch.nn.Module.eval(__import__("vidsum.model", fromlist=["DMASum"]).DMASum(cfg)), x)
+    soft = rank_deficits(DMASum(cfg), x)
     assert set(soft) == {"A", "log A"}
     assert [len(soft["A"]["visual"]), len(soft["A"]["sequential"])] == [2, 1]
     # log softmax(Q K^T / sqrt(d)) = logits - row constant: rank <= d + 1, so D >= T - d - 1.
     assert all(D >= T - d - 1 for ch in soft["log A"].values() for D in ch)
     # Identical steps give identical attention rows: rank 1.
     same = np.repeat(x[:1], T, axis=0)
-    from vidsum.model import DMASum
-
     moa = DMASum(ModelConfig(**{**cfg.__dict__, "attention": "moa"}))
     flat = rank_deficits(moa, same)
     assert flat["A"]["visual"] == [T - 1, T - 1] and flat["A"]["sequential"] == [T - 1]

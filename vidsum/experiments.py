@@ -315,7 +315,7 @@ def _execute(ctx: Context, run: Run, analyse: Callable[[Any, Run, str], dict] | 
     """Train ``run``, score its test videos once, write test.json; returns its contents."""
     import torch
 
-    from vidsum.checkpoint import load_model, predict
+    from vidsum.models import load_model, predict
     from vidsum.device import resolve_device
     from vidsum.evaluation import evaluate
 
