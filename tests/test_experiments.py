@@ -157,8 +157,9 @@ def test_ablation_through_the_cli_every_row_and_resume(data: dict[str, Path], tm
     assert (out / "results.md").read_text() == md
     # An interrupted run (no test.json) is the only one run again.
     (out / "runs/tvsum_gen/C/dmasum_maml/fold_1/test.json").unlink()
-    third = CliRunner().invoke(app, argv)
+    third = CliRunner().invoke(app, [*argv, "--note", "generated data"])  # a note changes no number
     assert "14 runs: 1 trained, 13 reused" in " ".join(third.output.split())
+    assert (out / "results.md").read_text().startswith("# Table 3: ablation study (F1 %)\n\n> generated data\n")
     # Other options cannot silently reuse these runs.
     bad = CliRunner().invoke(app, [*argv[:-len(CLI_FAST)], *CLI_FAST[:-2], "--meta-lr", "1e-3"])
     assert bad.exit_code == 1 and "other options" in bad.output and "--overwrite" in " ".join(bad.output.split())

@@ -1039,8 +1039,11 @@ def _datasets(paths: Sequence[Path], records: Mapping[str, Any]) -> list[Dataset
     return out
 
 
+RESUME_FREE = ("device", "note")  # options a resumed run may change (they do not change a number)
+
+
 def _check_resume(out: Path, settings: dict[str, Any], overwrite: bool) -> None:
-    """A run folder is resumed only with the same options (the device may differ)."""
+    """A run folder is resumed only with the same options (except RESUME_FREE)."""
     path = out / "experiment.json"
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder. Fix: choose another --out")
@@ -1056,8 +1059,8 @@ def _check_resume(out: Path, settings: dict[str, Any], overwrite: bool) -> None:
             before = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise OutputError(f"{path}: unreadable ({exc}). Fix: pass --overwrite or choose another --out") from exc
-        a = {k: v for k, v in before.items() if k != "device"}
-        b = {k: v for k, v in settings.items() if k != "device"}
+        a = {k: v for k, v in before.items() if k not in RESUME_FREE}
+        b = {k: v for k, v in settings.items() if k not in RESUME_FREE}
         if a != b:
             diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
             raise OutputError(
@@ -1086,6 +1089,7 @@ def run_experiment(
     archs: Sequence[str] = (),
     only: Sequence[str] = (),
     draws: int = DEFAULT_DRAWS,
+    note: str | None = None,
     overwrite: bool = False,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
@@ -1097,7 +1101,8 @@ def run_experiment(
     (3 SumMe, 5 TVSum, else ``train_cfg.inner_steps``). ``videos`` picks the videos of curves /
     qualitative (default: the first of the first --data file), ``steps`` the m values of
     learners, ``archs`` the families of compare / settings / curves / qualitative (default:
-    every trainable family), ``only`` restricts the systems by name. Finished runs in ``out``
+    every trainable family), ``only`` restricts the systems by name, ``note`` is printed under
+    the title of results.md (e.g. where the data come from). Finished runs in ``out``
     are reused; ``overwrite`` starts afresh. Progress stages: "runs", "epochs (current run)".
     """
     from vidsum.data import load_datasets
@@ -1136,6 +1141,7 @@ def run_experiment(
         "only": list(only),
         "draws": draws,
         "device": train_cfg.device,
+        "note": note,
     }
     ctx = Context(
         name, out, _datasets(data_paths, records), _datasets(aug_paths, records), records, model_cfg, train_cfg,
@@ -1152,6 +1158,9 @@ def run_experiment(
     description, fn = EXPERIMENTS[name]
     start = time.perf_counter()
     doc, md, figures = fn(ctx, progress)
+    if note:
+        title, rest = md.split("\n", 1)
+        md = f"{title}\n\n> {note}\n{rest}"
     results = {
         "experiment": name,
         "description": description,

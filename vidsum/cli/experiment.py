@@ -81,6 +81,10 @@ def experiment_command(
         show_default=False,
     ),
     draws: int = typer.Option(10, "--draws", help="compare: random-baseline draws per fold.", min=1),
+    note: Optional[str] = typer.Option(
+        None, "--note", help="A line printed under the title of results.md (e.g. where the data come from).",
+        show_default=False,
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Delete the earlier results in --out and start afresh."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or tables; errors only."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every run (and every epoch's losses)."),
@@ -125,7 +129,7 @@ def experiment_command(
         with RichProgress(enabled=not quiet) as progress:
             results = run_experiment(
                 name, data, out_dir, model_cfg, train_cfg, aug_data=aug_data or (), inner_steps=inner_steps,
-                videos=video or (), steps=_steps(steps), archs=arch or (), only=only or (), draws=draws,
+                videos=video or (), steps=_steps(steps), archs=arch or (), only=only or (), draws=draws, note=note,
                 overwrite=overwrite, progress=progress,
             )
         if not quiet:
