@@ -189,7 +189,7 @@ def test_rank_buckets_every_test_video(data: dict[str, Path], tmp_path: Path) ->
 
 def test_curves_train_only_the_fold_of_the_chosen_video(data: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "fig5"
-    results = run_experiment("curves", [data["tvsum"]], out, TINY, FAST, videos=["video_3"])
+    results = run_experiment("curves", [data["tvsum"]], out, TINY, FAST, videos=["video_3"], size="tiny", archs=["dmasum"])
     assert results["runs"]["runs"] == 1
     v = results["videos"]["tvsum_gen/video_3"]
     assert len(v["annotators"]) == 4 and set(v["systems"]) == {"dmasum"}
@@ -218,7 +218,7 @@ def test_qualitative_selected_frames(data: dict[str, Path], tmp_path: Path) -> N
     from vidsum.selection import machine_summary
 
     out = tmp_path / "fig7"
-    results = run_experiment("qualitative", [data["summe"]], out, TINY, FAST)
+    results = run_experiment("qualitative", [data["summe"]], out, TINY, FAST, size="tiny", archs=["dmasum"])
     v = results["video"]
     assert v["video"] == "summe_gen/video_1" and results["runs"]["runs"] == 1
     rec = load_datasets([data["summe"]])["summe_gen/video_1"]
@@ -231,7 +231,7 @@ def test_qualitative_selected_frames(data: dict[str, Path], tmp_path: Path) -> N
 
 def test_compare_tables_1_and_2(data: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "t12"
-    results = run_experiment("compare", [data["summe"]], out, TINY, FAST, draws=2)
+    results = run_experiment("compare", [data["summe"]], out, TINY, FAST, draws=2, size="tiny", archs=["dmasum"])
     names = [r["system"] for r in results["rows"]]
     assert names == ["dmasum", "random", "human"]
     human = results["rows"][2]
@@ -246,7 +246,8 @@ def test_compare_tables_1_and_2(data: dict[str, Path], tmp_path: Path) -> None:
 
 def test_settings_canonical_augmented_transfer(data: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "t4"
-    results = run_experiment("settings", [data["summe"]], out, TINY, FAST, aug_data=[data["ovp"]])
+    results = run_experiment("settings", [data["summe"]], out, TINY, FAST, aug_data=[data["ovp"]], size="tiny",
+                             archs=["dmasum"])
     by_setting = {r["setting"]: r for r in results["rows"]}
     assert set(by_setting) == {"C", "A", "T"}
     assert len(by_setting["T"]["folds"]) == 1 and len(by_setting["A"]["folds"]) == 2
@@ -287,3 +288,14 @@ def test_ablation_on_two_datasets_fills_both_columns(data: dict[str, Path], tmp_
         assert f"| {sm:.1f} |" in md and f"| {tv:.1f} |" in md
     summe = json.loads((out / "runs/summe_gen/C/dmasum/fold_0/train/config.json").read_text())
     assert summe["train"]["inner_steps"] == 3  # the paper's m on SumMe
+
+
+@pytest.mark.slow
+def test_compare_every_registered_family(data: dict[str, Path], tmp_path: Path) -> None:
+    from vidsum.experiments import available_archs
+
+    out = tmp_path / "t12-all"
+    results = run_experiment("compare", [data["summe"]], out, TINY, FAST, draws=2, size="tiny")
+    names = [r["system"] for r in results["rows"]]
+    assert names == [a.replace("-", "_") for a in available_archs()] + ["random", "human"]
+    _check_runs_are_leak_free(out)

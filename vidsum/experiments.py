@@ -114,10 +114,19 @@ PAPER_DATASET_COLUMN = {"SumMe": 0, "TVSum": 1}
 SETTINGS = ("C", "A", "T")
 SETTING_NAMES = {"C": "canonical", "A": "augmented", "T": "transfer"}
 
-# Model families (`vidsum train --arch`) and the paper row each one reproduces. The paper's
-# Table 1 row [36] is Zhang et al.'s DPP-LSTM; its DPP-free variant is vsLSTM.
-FAMILY_ROWS = {"dmasum": "DMASum", "vslstm": "DPP-LSTM [36]", "sumgan": "SUM-GAN [21]", "drdsn": "DR-DSN [39]"}
-FAMILY_LABELS = {"dmasum": "DMASum", "vslstm": "VS-LSTM", "sumgan": "SUM-GAN", "drdsn": "DR-DSN", "vasnet": "VASNet"}
+# Model families (`vidsum train --arch`, normalised names) and the paper row each one stands
+# beside. The paper's rows [36], [21], [39] carry the published numbers of DPP-LSTM and of the
+# supervised SUM-GAN_sup and DR-DSN_sup (their SumMe F1 38.6, 41.7, 42.1 are those variants').
+FAMILY_ROWS = {"dmasum": "DMASum", "dpplstm": "DPP-LSTM [36]", "sumgansup": "SUM-GAN [21]", "drdsnsup": "DR-DSN [39]"}
+FAMILY_LABELS = {
+    "dmasum": "DMASum", "vslstm": "VS-LSTM", "dpplstm": "DPP-LSTM", "sumgan": "SUM-GAN (unsupervised)",
+    "sumgansup": "SUM-GAN_sup", "drdsn": "DR-DSN (unsupervised)", "drdsnsup": "DR-DSN_sup", "vasnet": "VASNet",
+    "trainingfree": "training-free (vidsum's fallback)",
+}
+# Non-paper sizes for the other families: fields of their config classes set from the width
+# and depth of --size (each family's defaults are its paper's sizes).
+FAMILY_WIDTH_FIELDS = ("lstm_hidden", "mlp_hidden", "phi_dim", "hidden", "attention_dim", "head_hidden")
+FAMILY_SIZES = {"small": {"width": 64, "layers": 1}, "tiny": {"width": 16, "layers": 1}}
 
 
 def _family(arch: str) -> str:
@@ -218,6 +227,7 @@ class Context:
     archs: tuple[str, ...]
     only: tuple[str, ...]
     draws: int
+    size: str = "paper"  # the --size name, for the other families' configs (FAMILY_SIZES)
     splits: dict[str, list[dict[str, list[str]]]] = field(default_factory=dict)
 
     def fold_of(self, key: str) -> tuple[Dataset, int]:
@@ -255,23 +265,24 @@ def _select(ctx: Context, systems: Sequence[System]) -> list[System]:
 
 
 def available_archs() -> tuple[str, ...]:
-    """Model families that `vidsum train` can train in this build (registry order)."""
-    try:
-        from vidsum.models import MODELS  # type: ignore[import-not-found]
-    except ImportError:
+    """Model families `vidsum.train.run_training` can run in this build (registry order)."""
+    import inspect
+
+    from vidsum.models import MODELS
+    from vidsum.train import run_training
+
+    if "arch" not in inspect.signature(run_training).parameters:
         return ("dmasum",)
-    return tuple(name for name, spec in MODELS.items() if getattr(spec, "needs_training", True))
+    return tuple(MODELS)
 
 
 def _family_systems(ctx: Context) -> list[System]:
     """One System per model family: the compared systems of Tables 1, 2, 4 and Figures 5, 7."""
-    archs = ctx.archs or available_archs()
     known = available_archs()
+    archs = ctx.archs or known
     missing = [a for a in archs if a not in known]
     if missing:
-        raise UsageError(
-            f"--arch {', '.join(missing)}: not a trainable model family of this vidsum; known: {', '.join(known)}"
-        )
+        raise UsageError(f"--arch {', '.join(missing)}: not a model family of this vidsum; known: {', '.join(known)}")
     out = []
     for arch in archs:
         fam = _family(arch)
@@ -285,6 +296,12 @@ def _family_systems(ctx: Context) -> list[System]:
 
 def _train_config(ctx: Context, run: Run) -> TrainConfig:
     overrides = dict(run.system.train)
+    if _family(run.system.arch) != "dmasum" and "strategy" not in overrides:
+        from vidsum.models import get_model_spec
+
+        strategies = getattr(get_model_spec(run.system.arch), "strategies", None)
+        if strategies:
+            overrides["strategy"] = strategies[0]  # the family's own default (GANs: their players' optimizers)
     if "inner_steps" not in overrides:
         m = ctx.inner_steps if ctx.inner_steps is not None else PAPER_INNER_STEPS.get(run.dataset.paper or "")
         if m is not None:
@@ -294,16 +311,35 @@ def _train_config(ctx: Context, run: Run) -> TrainConfig:
     return replace(ctx.train_cfg, **overrides, split=split, seed=ctx.train_cfg.seed + run.fold)
 
 
-def _train(run: Run, model_cfg: ModelConfig, cfg: TrainConfig, progress: ProgressFn | None) -> None:
+def _model_config(ctx: Context, system: System) -> Any:
+    """DMASum: ctx.model_cfg with the system's overrides; another family: its config class, at its
+    paper defaults or scaled to ``ctx.size``; None for a family without options."""
+    if _family(system.arch) == "dmasum":
+        return replace(ctx.model_cfg, **system.model)
+    from vidsum.models import get_model_spec
+
+    cls = get_model_spec(system.arch).config_cls
+    if cls is None:
+        return None
+    import dataclasses
+
+    size = FAMILY_SIZES.get(ctx.size)
+    values: dict[str, Any] = {}
+    if size is not None:
+        for f in dataclasses.fields(cls):
+            if f.name in FAMILY_WIDTH_FIELDS:
+                values[f.name] = size["width"]
+            elif f.name == "layers":
+                values[f.name] = size["layers"]
+    return cls(**values, **system.model)
+
+
+def _train(run: Run, model_cfg: Any, cfg: TrainConfig, progress: ProgressFn | None) -> None:
     from vidsum.train import run_training
 
     kwargs: dict[str, Any] = {}
     if _family(run.system.arch) != "dmasum":
-        import inspect
-
-        if "arch" not in inspect.signature(run_training).parameters:
-            raise UsageError(f"this vidsum trains DMASum only; '{run.system.arch}' needs `vidsum train --arch`")
-        kwargs["arch"] = run.system.arch
+        kwargs["arch"] = run.system.arch  # available_archs() checked that run_training takes it
     write_json(run.folder / "split.json", [run.split])
     run_training(
         run.data, run.folder / "train", model_cfg, cfg, aug_data=run.aug_data, splits=run.folder / "split.json",
@@ -315,12 +351,12 @@ def _execute(ctx: Context, run: Run, analyse: Callable[[Any, Run, str], dict] | 
     """Train ``run``, score its test videos once, write test.json; returns its contents."""
     import torch
 
-    from vidsum.models import load_model, predict
     from vidsum.device import resolve_device
     from vidsum.evaluation import evaluate
+    from vidsum.models import load_scorer
 
     run.folder.mkdir(parents=True, exist_ok=True)
-    model_cfg = replace(ctx.model_cfg, **run.system.model)
+    model_cfg = _model_config(ctx, run.system)
     cfg = _train_config(ctx, run)
 
     def epochs(stage: str, done: float, total: float | None = None) -> None:
@@ -330,27 +366,31 @@ def _execute(ctx: Context, run: Run, analyse: Callable[[Any, Run, str], dict] | 
     start = time.perf_counter()
     _train(run, model_cfg, cfg, epochs)
     device = str(resolve_device(cfg.device))
-    model, ckpt = load_model(run.folder / "train" / "fold_0.pt", device=device)
+    checkpoint = run.folder / "train" / "fold_0.pt"
+    # A family that needs no training leaves no checkpoint; it scores the test videos as they are.
+    scorer = load_scorer(checkpoint if checkpoint.is_file() else None, device=device, name=run.system.arch)
     test = {key: ctx.records[key] for key in run.split["test_keys"]}
-    scores = {key: predict(model, rec.features, device) for key, rec in test.items()}
+    scores = {key: np.asarray(scorer.score(r.features, r.change_points, r.picks, r.n_frames)) for key, r in test.items()}
     result = evaluate(scores, test)
+    train_info = getattr(scorer, "train_info", None) or {}
     doc = {
         "dataset": run.dataset.stem,
         "system": run.system.name,
+        "arch": run.system.arch,
         "setting": run.setting,
         "fold": run.fold,
         "test_keys": run.split["test_keys"],
         "metrics": result["mean"],
         "videos": result["videos"],
         "scores": {k: [round(float(v), 6) for v in s] for k, s in scores.items()},
-        "best_epoch": ckpt.get("train", {}).get("best_epoch"),
+        "best_epoch": train_info.get("best_epoch"),
         "inner_steps": cfg.inner_steps,
         "strategy": cfg.strategy,
         "seconds": time.perf_counter() - start,
     }
     if analyse is not None:
         with torch.inference_mode():
-            doc["analysis"] = analyse(model, run, device)
+            doc["analysis"] = analyse(scorer.model, run, device)  # type: ignore[attr-defined]
     write_json(run.folder / "test.json", doc)
     return doc
 
@@ -1090,6 +1130,7 @@ def run_experiment(
     only: Sequence[str] = (),
     draws: int = DEFAULT_DRAWS,
     note: str | None = None,
+    size: str = "paper",
     overwrite: bool = False,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
@@ -1102,7 +1143,8 @@ def run_experiment(
     qualitative (default: the first of the first --data file), ``steps`` the m values of
     learners, ``archs`` the families of compare / settings / curves / qualitative (default:
     every trainable family), ``only`` restricts the systems by name, ``note`` is printed under
-    the title of results.md (e.g. where the data come from). Finished runs in ``out``
+    the title of results.md (e.g. where the data come from), ``size`` ("paper", "small", "tiny")
+    sizes the other families (their paper defaults, or FAMILY_SIZES). Finished runs in ``out``
     are reused; ``overwrite`` starts afresh. Progress stages: "runs", "epochs (current run)".
     """
     from vidsum.data import load_datasets
@@ -1115,6 +1157,8 @@ def run_experiment(
         raise UsageError("no dataset given: pass --data FILE.h5 (repeat for several)")
     if draws < 1:
         raise UsageError(f"draws must be >= 1, got {draws}")
+    if size not in SIZES:
+        raise UsageError(f"size must be one of {', '.join(SIZES)}, not {size!r}")
     if any(int(m) < 1 for m in steps) or not steps:
         raise UsageError(f"inner steps must be >= 1, got {list(steps)}")
     check_figures_available()
@@ -1141,11 +1185,12 @@ def run_experiment(
         "only": list(only),
         "draws": draws,
         "device": train_cfg.device,
+        "size": size,
         "note": note,
     }
     ctx = Context(
         name, out, _datasets(data_paths, records), _datasets(aug_paths, records), records, model_cfg, train_cfg,
-        inner_steps, list(videos), tuple(int(m) for m in steps), tuple(archs), tuple(only), draws,
+        inner_steps, list(videos), tuple(int(m) for m in steps), tuple(archs), tuple(only), draws, size,
     )
     for ds in ctx.datasets:
         ctx.splits[ds.stem] = make_splits(list(ds.keys), "non-overlapping", train_cfg.folds, train_cfg.seed)

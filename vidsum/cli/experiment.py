@@ -47,7 +47,7 @@ def experiment_command(
         None, "--aug-data", help="Extra training datasets (settings: OVP, YouTube); repeat for several.",
         show_default=False,
     ),
-    size: str = typer.Option("paper", "--size", help="Model size: paper (section 4.1), small or tiny (CPU runs)."),
+    size: str = typer.Option("paper", "--size", help="Model sizes: paper (section 4.1; the other families: their papers'), small or tiny (CPU runs)."),
     d_model: Optional[int] = typer.Option(None, "--d-model", help="Override the size's attention size D_a.", show_default=False),
     lstm_hidden: Optional[int] = typer.Option(None, "--lstm-hidden", help="Override the BiLSTM units per direction.", show_default=False),
     head_hidden: Optional[int] = typer.Option(None, "--head-hidden", help="Override the score head's hidden units.", show_default=False),
@@ -130,6 +130,7 @@ def experiment_command(
             results = run_experiment(
                 name, data, out_dir, model_cfg, train_cfg, aug_data=aug_data or (), inner_steps=inner_steps,
                 videos=video or (), steps=_steps(steps), archs=arch or (), only=only or (), draws=draws, note=note,
+                size=size,
                 overwrite=overwrite, progress=progress,
             )
         if not quiet:
