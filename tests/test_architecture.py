@@ -87,7 +87,7 @@ LAYERS = {
     1: ("errors", "progress", "config", "io", "device"),
     2: ("data", "checkpoint", "weights", "video", "ffmpeg"),
     3: ("features", "backbones", "segmentation", "selection", "models", "evaluation", "render", "exports", "executor"),
-    4: ("pipeline", "collection", "train", "annotations", "extraction", "extraction_ray"),
+    4: ("pipeline", "collection", "train", "annotations", "extraction", "extraction_ray", "experiments", "experiment_figures"),
     5: ("cli", "__main__"),
 }
 LAYER_OF = {part: level for level, parts in LAYERS.items() for part in parts}

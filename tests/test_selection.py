@@ -10,17 +10,12 @@ from vidsum.selection import (
     budget_frames,
     frame_scores_from_steps,
     knapsack,
+    machine_summary,
     select_shots,
     shot_scores,
     shots_to_segments,
     summary_from_selection,
 )
-
-
-def machine_summary(step_scores: np.ndarray, picks: np.ndarray, cps: np.ndarray, n_frames: int) -> np.ndarray:
-    """The evaluation protocol's (n_frames,) 0/1 summary within floor(0.15 * n_frames) frames."""
-    frames = frame_scores_from_steps(step_scores, picks, n_frames)
-    return summary_from_selection(select_shots(frames, cps, budget_frames(n_frames)), cps, n_frames)
 
 
 def brute_force(values: np.ndarray, weights: np.ndarray, capacity: int) -> float:

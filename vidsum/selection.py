@@ -145,6 +145,21 @@ def summary_from_selection(selected: np.ndarray, change_points: np.ndarray, n_fr
     return summary
 
 
+
+def machine_summary(
+    step_scores: np.ndarray,
+    picks: np.ndarray,
+    change_points: np.ndarray,
+    n_frames: int,
+    fraction: float = DEFAULT_BUDGET,
+) -> np.ndarray:
+    """The protocol end to end: step scores -> (n_frames,) uint8 keyshot summary within
+    floor(fraction * n_frames) frames. step_scores (n_steps,); picks (n_steps,) int;
+    change_points (n_shots, 2) inclusive."""
+    frames = frame_scores_from_steps(step_scores, picks, n_frames)
+    selected = select_shots(frames, change_points, budget_frames(n_frames, fraction))
+    return summary_from_selection(selected, change_points, n_frames)
+
 # --------------------------------------------------------------------------------------------
 # The summary policy of `vidsum summarize` (evaluation uses the protocol above only)
 
