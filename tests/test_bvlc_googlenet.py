@@ -1,0 +1,340 @@
+"""vidsum.backbones.bvlc_googlenet and .caffemodel: the Caffe network, its caffemodel converter,
+and Caffe's semantics checked against references vidsum did not write.
+
+- Layer by layer against plain numpy written from Caffe's layer definitions (pooling sizes
+  rounding up, the LRN formula with alpha / size).
+- The whole network against OpenCV 4.x's Caffe importer (cv2.dnn.readNetFromCaffe, with OpenCV's
+  own blobFromImages preprocessing) on a random-weight caffemodel that the test writes in
+  protobuf wire format, on real frames ($VIDSUM_TEST_VIDEOS) or generated ones. OpenCV 5 has no
+  Caffe importer, so this runs in a side environment named by $VIDSUM_TEST_OPENCV4 (a python with
+  opencv-python-headless<5; .ci/run makes one) and is skipped when that is unset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tests import caffegen
+from tests.videogen import make_video
+from vidsum.backbones import bvlc_googlenet as bg
+from vidsum.backbones.caffemodel import parse_caffemodel, read_caffemodel
+from vidsum.errors import InputError, WeightsError
+from vidsum.video import iter_frames
+
+torch.set_num_threads(2)
+REF_SCRIPT = Path(__file__).with_name("opencv_caffe_ref.py")
+BLOBS = ["pool1/3x3_s2", "pool1/norm1", "conv2/norm2", "pool2/3x3_s2", "inception_3a/output", "pool3/3x3_s2",
+         "inception_4e/output", "pool4/3x3_s2", "inception_5b/output", "pool5/7x7_s1"]
+TOL = 1e-4  # relative L2 error allowed between two float32 implementations (measured: ~1e-6)
+WRONG = 1e-2  # a wrong convention must move pool5 by more than this (it moves it by > 10 %)
+
+
+def rel_err(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+# ---------------------------------------------------------------------------------------------
+# numpy references, written from Caffe's layer definitions (pooling_layer.cpp, lrn_layer.cpp)
+
+
+def caffe_pool_size(size: int, k: int, stride: int, pad: int) -> int:
+    out = int(np.ceil((size + 2 * pad - k) / stride)) + 1
+    if pad and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def numpy_max_pool(x: np.ndarray, k: int, stride: int, pad: int) -> np.ndarray:
+    n, c, h, w = x.shape
+    oh, ow = caffe_pool_size(h, k, stride, pad), caffe_pool_size(w, k, stride, pad)
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    for i in range(oh):
+        for j in range(ow):
+            hs, ws = i * stride - pad, j * stride - pad
+            he, we = min(hs + k, h), min(ws + k, w)
+            hs, ws = max(hs, 0), max(ws, 0)
+            out[:, :, i, j] = x[:, :, hs:he, ws:we].max(axis=(2, 3))
+    return out
+
+
+def numpy_lrn(x: np.ndarray, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> np.ndarray:
+    c = x.shape[1]
+    out = np.empty_like(x)
+    half = size // 2
+    for ch in range(c):
+        lo, hi = max(0, ch - half), min(c, ch + half + 1)
+        s = (x[:, lo:hi].astype(np.float64) ** 2).sum(axis=1)
+        out[:, ch] = x[:, ch] / (k + alpha / size * s) ** beta
+    return out
+
+
+@pytest.mark.parametrize("size,k,stride,pad", [(112, 3, 2, 0), (56, 3, 2, 0), (28, 3, 2, 0), (14, 3, 2, 0),
+                                               (13, 3, 2, 0), (14, 3, 1, 1), (7, 3, 1, 1), (9, 3, 2, 1), (10, 2, 2, 1)])
+def test_max_pool_follows_caffe(size: int, k: int, stride: int, pad: int) -> None:
+    x = torch.randn(2, 3, size, size + 1) - 2.0  # negative values: padding must never win a max
+    ours = bg.max_pool(x, k, stride, pad).numpy()
+    ref = numpy_max_pool(x.numpy(), k, stride, pad)
+    assert ours.shape == ref.shape
+    np.testing.assert_array_equal(ours, ref)
+
+
+def test_floor_pooling_would_be_caught() -> None:
+    """Caffe rounds pooled sizes up: 112 -> 56 -> 28 -> 14 -> 7, so pool5's 7x7 window fits.
+    Rounding down gives 55, 27, 13, 6, after which pool5 cannot even run."""
+    x = torch.randn(1, 3, 224, 224)
+    right, wrong = bg.BVLCGoogLeNet().eval(), bg.BVLCGoogLeNet(ceil_mode=False).eval()
+    pools = ["pool1/3x3_s2", "pool2/3x3_s2", "pool3/3x3_s2", "pool4/3x3_s2", "pool5/7x7_s1"]
+    with torch.inference_mode():
+        sizes = [t.shape[-1] for t in right.blobs(x, pools).values()]
+        floor = [t.shape[-1] for t in wrong.blobs(x, pools[:-1]).values()]
+        assert sizes == [caffe_pool_size(s, 3, 2, 0) for s in (112, 56, 28, 14)] + [1] == [56, 28, 14, 7, 1]
+        assert floor == [55, 27, 13, 6]
+        with pytest.raises(RuntimeError):  # pool5's 7x7 window does not fit a 6x6 map
+            F.avg_pool2d(torch.zeros(1, 1, 6, 6), 7, stride=1)
+
+
+def test_lrn_follows_caffe() -> None:
+    # 0-255-scale activations, so that the denominator is far from 1 and alpha / size matters.
+    x = torch.rand(2, 7, 5, 4) * 300
+    ours = bg.lrn_across_channels(x).numpy()
+    np.testing.assert_allclose(ours, numpy_lrn(x.numpy()), rtol=1e-5)
+    not_divided = numpy_lrn(x.numpy(), alpha=1e-4 * 5)  # alpha not divided by the window size
+    assert rel_err(ours, not_divided) > 0.1
+    # channels_last and bf16 inputs give the same answer (squares are summed in float32)
+    cl = bg.lrn_across_channels(x.contiguous(memory_format=torch.channels_last)).numpy()
+    np.testing.assert_allclose(cl, ours, rtol=1e-5)
+    assert rel_err(bg.lrn_across_channels(x.bfloat16()).float().numpy(), ours) < 1e-2
+
+
+def test_to_input_is_bgr_minus_mean() -> None:
+    rgb = np.zeros((1, 2, 2, 3), np.uint8)
+    rgb[..., 0], rgb[..., 1], rgb[..., 2] = 200, 100, 50  # R, G, B
+    x = bg.to_input(rgb)
+    assert x.shape == (1, 3, 2, 2) and x.is_contiguous(memory_format=torch.channels_last)
+    assert x[0, :, 0, 0].tolist() == [50 - 104.0, 100 - 117.0, 200 - 123.0]
+
+
+def test_graph_has_real_5x5_branches_and_57_convolutions() -> None:
+    specs = bg.conv_specs()
+    assert len(specs) == 57
+    five = [s for s in specs if s.name.endswith("/5x5")]
+    assert len(five) == 9 and all(s.kernel == 5 and s.pad == 2 for s in five)
+    state = bg.BVLCGoogLeNet().state_dict()
+    assert state["inception_3a.5x5.weight"].shape == (32, 16, 5, 5)
+    # output widths of the blocks, from Table 1 of Szegedy et al. 2014 ("Going deeper with
+    # convolutions"); widths do not depend on the image size, so a small one will do
+    x = torch.randn(1, 3, 64, 64)
+    model = bg.BVLCGoogLeNet().eval()
+    with torch.inference_mode():
+        widths = [t.shape[1] for t in model.blobs(x, [f"{b}/output" for b in bg.INCEPTIONS]).values()]
+    assert widths == [256, 480, 512, 512, 512, 528, 832, 832, 1024]
+
+
+# ---------------------------------------------------------------------------------------------
+# The converter
+
+
+@pytest.fixture(scope="module")
+def weights() -> dict[str, list[np.ndarray]]:
+    return caffegen.random_weights(seed=0)
+
+
+@pytest.fixture(scope="module")
+def caffe_dir(tmp_path_factory: pytest.TempPathFactory, weights: dict[str, list[np.ndarray]]) -> Path:
+    d = tmp_path_factory.mktemp("caffe")
+    caffegen.write_caffemodel(d / "v1.caffemodel", weights, v1=True)
+    caffegen.write_caffemodel(d / "v2.caffemodel", weights, v1=False)
+    return d
+
+
+def test_reads_v1_and_current_layouts(caffe_dir: Path, weights: dict[str, list[np.ndarray]]) -> None:
+    v1, v2 = read_caffemodel(caffe_dir / "v1.caffemodel"), read_caffemodel(caffe_dir / "v2.caffemodel")
+    assert (v1.layout, v2.layout) == ("layers", "layer")
+    assert v1.by_name()["conv1/7x7_s2"].type == v2.by_name()["conv1/7x7_s2"].type == "Convolution"
+    a, b = bg.state_dict_from_caffemodel(caffe_dir / "v1.caffemodel"), bg.state_dict_from_caffemodel(caffe_dir / "v2.caffemodel")
+    assert sorted(a) == sorted(b) == sorted(bg.required_keys())  # auxiliary heads left out
+    for name, (w, bias) in weights.items():
+        np.testing.assert_array_equal(a[bg.state_key(name, 0)].numpy(), w)
+        np.testing.assert_array_equal(b[bg.state_key(name, 1)].numpy(), bias)
+
+
+def test_unpacked_floats_and_doubles_are_read() -> None:
+    arr = np.arange(6, dtype=np.float32).reshape(2, 3)
+    unpacked = caffegen.length_field(1, b"fc") + caffegen.length_field(7, caffegen.blob_proto(arr, legacy=False, packed=False))
+    doubles = caffegen.length_field(8, arr.astype("<f8").tobytes())
+    shape = caffegen.length_field(7, caffegen.length_field(1, b"".join(caffegen.varint(d) for d in arr.shape)))
+    dbl_layer = caffegen.length_field(1, b"fc2") + caffegen.length_field(7, shape + doubles)
+    net = parse_caffemodel(caffegen.length_field(100, unpacked) + caffegen.length_field(100, dbl_layer))
+    np.testing.assert_array_equal(net.by_name()["fc"].blobs[0], arr)
+    np.testing.assert_array_equal(net.by_name()["fc2"].blobs[0], arr)
+
+
+def _without(weights: dict[str, list[np.ndarray]], layer: str) -> dict[str, list[np.ndarray]]:
+    return {k: v for k, v in weights.items() if k != layer}
+
+
+def test_missing_or_misshapen_layers_are_named(tmp_path: Path, weights: dict[str, list[np.ndarray]]) -> None:
+    missing = caffegen.write_caffemodel(tmp_path / "missing.caffemodel", _without(weights, "inception_4c/5x5"))
+    with pytest.raises(WeightsError, match=r"missing\.caffemodel: layer inception_4c/5x5 is missing"):
+        bg.state_dict_from_caffemodel(missing)
+    bad = dict(weights)
+    bad["inception_5b/3x3"] = [weights["inception_5b/3x3"][0][:, :, :2], weights["inception_5b/3x3"][1]]
+    misshapen = caffegen.write_caffemodel(tmp_path / "misshapen.caffemodel", bad)
+    with pytest.raises(WeightsError, match=r"layer inception_5b/3x3 weight has shape \(384, 192, 2, 3\), expected \(384, 192, 3, 3\)"):
+        bg.state_dict_from_caffemodel(misshapen)
+    nobias = dict(weights)
+    nobias["conv2/3x3"] = weights["conv2/3x3"][:1]
+    with pytest.raises(WeightsError, match=r"layer conv2/3x3 has 1 weight blob\(s\)"):
+        bg.state_dict_from_caffemodel(caffegen.write_caffemodel(tmp_path / "nobias.caffemodel", nobias))
+
+
+def test_damaged_or_foreign_files_are_one_clear_error(tmp_path: Path, caffe_dir: Path) -> None:
+    data = (caffe_dir / "v1.caffemodel").read_bytes()
+    cut = tmp_path / "cut.caffemodel"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(WeightsError, match=r"cut\.caffemodel: not a readable Caffe model"):
+        read_caffemodel(cut)
+    text = tmp_path / "deploy.caffemodel"
+    text.write_text(caffegen.deploy_prototxt())
+    with pytest.raises(WeightsError, match=r"deploy\.caffemodel: "):
+        bg.state_dict_from_caffemodel(text)
+    with pytest.raises(InputError, match="no such file"):
+        read_caffemodel(tmp_path / "absent.caffemodel")
+
+
+def test_conversion_round_trip(tmp_path: Path, caffe_dir: Path) -> None:
+    src = caffe_dir / "v1.caffemodel"
+    conv = bg.convert_caffemodel(src, tmp_path / "cache")
+    sha1 = hashlib.sha1(src.read_bytes()).hexdigest()
+    assert conv.source_sha1 == sha1 and not conv.official
+    assert conv.path.name == f"bvlc_googlenet-{sha1[:8]}.pt"
+    assert conv.sha256 == hashlib.sha256(conv.path.read_bytes()).hexdigest()
+    assert (tmp_path / "cache" / f"{conv.path.name}.sha256").read_text().split()[0] == conv.sha256
+    payload = torch.load(conv.path, map_location="cpu", weights_only=True)  # plain data only
+    assert payload["format"] == bg.CONVERTED_FORMAT and payload["source_sha1"] == sha1
+    assert bg.matches(payload["state_dict"])
+    assert not list(tmp_path.joinpath("cache").glob(".*part*"))  # no temporary file left behind
+    # the converted file and the caffemodel give the same network
+    x = torch.randn(1, 3, 224, 224) * 60
+    with torch.inference_mode():
+        np.testing.assert_array_equal(bg.load(conv.path).pool5(x).numpy(), bg.load(src).pool5(x).numpy())
+    # a second conversion reuses the file; a damaged one is noticed and converted again
+    mtime = conv.path.stat().st_mtime_ns
+    assert bg.convert_caffemodel(src, tmp_path / "cache") == conv and conv.path.stat().st_mtime_ns == mtime
+    raw = bytearray(conv.path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    conv.path.write_bytes(bytes(raw))
+    assert bg.cached_conversion(conv.path) is None
+    assert bg.convert_caffemodel(src, tmp_path / "cache").sha256 == conv.sha256
+
+
+def test_keys_tell_the_networks_apart() -> None:
+    from vidsum.features import GoogLeNet
+
+    tv = GoogLeNet(aux_logits=True, init_weights=False).state_dict()
+    assert bg.matches(bg.BVLCGoogLeNet().state_dict())
+    assert not bg.matches(tv)
+    assert not any(k in tv for k in bg.required_keys())
+    with pytest.raises(WeightsError, match="not a BVLC GoogLeNet state dict"):
+        bg.load_state_dict(bg.BVLCGoogLeNet(), tv, "googlenet-1378be20.pth")
+
+
+def test_official_sha1_is_the_zoo_one() -> None:
+    assert bg.OFFICIAL_SHA1 == "405fc5acd08a3bb12de8ee5e23a96bec22f08204"
+    assert bg.ConvertedWeights(Path("x"), "0" * 64, bg.OFFICIAL_SHA1).official
+
+
+# ---------------------------------------------------------------------------------------------
+# Against OpenCV 4.x's Caffe importer
+
+
+@pytest.fixture(scope="module")
+def opencv4() -> str:
+    python = os.environ.get("VIDSUM_TEST_OPENCV4")
+    if not python or not Path(python).is_file():
+        pytest.skip("VIDSUM_TEST_OPENCV4 is not set to a python with opencv-python-headless<5 (see .ci/run)")
+    return python
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    """(4, 224, 224, 3) uint8 RGB frames as vidsum decodes them: the frame at 1 s of each of four
+    real videos of $VIDSUM_TEST_VIDEOS, else four shots of a generated video."""
+    folder = os.environ.get("VIDSUM_TEST_VIDEOS")
+    real = sorted(p for p in Path(folder).iterdir() if p.suffix in (".mp4", ".webm", ".mkv", ".mov")) if folder and Path(folder).is_dir() else []
+    if real:
+        picks = [(p, 2) for p in real[:4]]  # sample 2 at 2 frames/s = 1 s in
+    else:
+        path = tmp_path_factory.mktemp("bvlc-video") / "gen.mp4"
+        make_video(path, durations=(1.0, 1.0, 1.0, 1.0), audio=False)
+        picks = [(path, k) for k in (0, 2, 4, 6)]  # one per 1-s shot
+    out: list[np.ndarray] = []
+    for path, k in picks:
+        stream = iter_frames(path, sample_fps=2.0, size=bg.INPUT_SIZE)
+        try:
+            out += [frame for i, (_, frame) in zip(range(k + 1), stream) if i == k]
+        finally:
+            stream.close()
+    return np.stack(out)
+
+
+def run_opencv(python: str, workdir: Path, caffemodel: Path, frames_rgb: np.ndarray, blobs: list[str]) -> dict[str, np.ndarray]:
+    prototxt = workdir / "deploy.prototxt"
+    prototxt.write_text(caffegen.deploy_prototxt(len(frames_rgb)))
+    np.save(workdir / "bgr.npy", np.ascontiguousarray(frames_rgb[..., ::-1]))  # OpenCV images are BGR
+    out = workdir / f"{caffemodel.stem}.npz"
+    proc = subprocess.run(
+        [python, str(REF_SCRIPT), str(prototxt), str(caffemodel), str(workdir / "bgr.npy"), str(out), *blobs],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.startswith("4."), proc.stdout
+    with np.load(out) as data:
+        return {name: data[name.replace("/", "__")] for name in blobs}
+
+
+@pytest.fixture(scope="module")
+def reference(opencv4: str, caffe_dir: Path, frames: np.ndarray) -> dict[str, np.ndarray]:
+    return run_opencv(opencv4, caffe_dir, caffe_dir / "v1.caffemodel", frames, BLOBS)
+
+
+def test_every_layer_matches_opencv(caffe_dir: Path, frames: np.ndarray, reference: dict[str, np.ndarray]) -> None:
+    model = bg.load(caffe_dir / "v1.caffemodel")
+    x = bg.to_input(frames)
+    with torch.inference_mode():
+        ours = {k: v.numpy() for k, v in model.blobs(x, BLOBS).items()}
+    for blob in BLOBS:
+        assert ours[blob].shape == reference[blob].shape, blob
+        assert rel_err(ours[blob], reference[blob]) < TOL, blob
+    # the LRNs really normalise (a test with tiny activations would not notice a wrong LRN)
+    assert np.linalg.norm(reference["pool1/norm1"]) < 0.8 * np.linalg.norm(ours["pool1/3x3_s2"])
+
+
+def test_current_layout_file_matches_opencv_too(opencv4: str, caffe_dir: Path, frames: np.ndarray, reference: dict[str, np.ndarray]) -> None:
+    ref2 = run_opencv(opencv4, caffe_dir, caffe_dir / "v2.caffemodel", frames, ["pool5/7x7_s1"])
+    np.testing.assert_array_equal(ref2["pool5/7x7_s1"], reference["pool5/7x7_s1"])
+    with torch.inference_mode():
+        ours = bg.load(caffe_dir / "v2.caffemodel").pool5(bg.to_input(frames)).numpy()
+    assert rel_err(ours, ref2["pool5/7x7_s1"].reshape(ours.shape)) < TOL
+
+
+def test_wrong_conventions_are_caught(caffe_dir: Path, frames: np.ndarray, reference: dict[str, np.ndarray]) -> None:
+    model = bg.load(caffe_dir / "v1.caffemodel")
+    ref = reference["pool5/7x7_s1"].reshape(len(frames), -1)
+    with torch.inference_mode():
+        right = model.pool5(bg.to_input(frames)).numpy()
+        rgb = model.pool5(bg.to_input(frames, bgr=False)).numpy()
+        no_mean = model.pool5(bg.to_input(frames, mean=None)).numpy()
+        floor = bg.load_state_dict(bg.BVLCGoogLeNet(ceil_mode=False), model.state_dict(), "x").features(bg.to_input(frames), "pool1/3x3_s2")
+    assert rel_err(right, ref) < TOL
+    assert rel_err(rgb, ref) > WRONG
+    assert rel_err(no_mean, ref) > WRONG
+    assert floor.shape != reference["pool1/3x3_s2"].shape
