@@ -197,6 +197,10 @@ def test_summarize_fallback_path(cut_video: tuple[Path, list[float]], tmp_path: 
     assert doc["summary"]["n_frames"] == chosen_frames
     text = json.dumps(doc)
     assert "training-free" in text and "fallback" in text
+    # the ffmpeg that cut the clip, as the policy chose it (tests follow VIDSUM_FFMPEG too)
+    from vidsum.ffmpeg import find_ffmpeg
+
+    assert doc["ffmpeg"] == find_ffmpeg().to_dict() and doc["ffmpeg"]["version"]
     assert len(s.warnings) == 2
 
 

@@ -306,18 +306,6 @@ def test_missing_input(tmp_path: Path) -> None:
         render.render_summary(tmp_path / "gone.mp4", [(0.0, 1.0)], tmp_path / "c.mp4", fps=FPS, has_audio=True)
 
 
-def test_ffmpeg_path_missing_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    import imageio_ffmpeg
-
-    def no_binary() -> str:
-        raise RuntimeError("No ffmpeg exe could be found")
-
-    monkeypatch.setattr(render.shutil, "which", lambda name: None)
-    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", no_binary)
-    with pytest.raises(ToolError, match="pip install imageio-ffmpeg"):
-        render.ffmpeg_path()
-
-
 def test_segments_from_shots() -> None:
     shots = np.array([[0, 29], [30, 59], [60, 89], [90, 119]])
     got = render.segments_from_shots(shots, [True, True, False, True], fps=30.0)

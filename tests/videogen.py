@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Sequence
 
-from vidsum.render import ffmpeg_path as ffmpeg_exe
+from vidsum.ffmpeg import ffmpeg_path as ffmpeg_exe
 
 # Distinct lavfi sources; {w}x{h}, {r} frame rate and {d} duration are filled in.
 SOURCES = [

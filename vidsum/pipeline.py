@@ -28,6 +28,7 @@ import numpy as np
 from vidsum.config import SummarizeConfig
 from vidsum.device import resolve_device
 from vidsum.errors import CheckpointError, InputError, OutputError, UsageError, WeightsError
+from vidsum.ffmpeg import find_ffmpeg
 from vidsum.io import atomic_path, write_json
 from vidsum.progress import ProgressFn
 
@@ -305,6 +306,7 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
         if p is not None:
             check_output(p, role, src, cfg.overwrite, taken)
             taken.append(p)
+    tool = find_ffmpeg()  # before any work: a missing or too old ffmpeg is one clear line
     with _timed(timings, "probe"):
         info = video.probe(src)
     if info.n_frames < MIN_FRAMES or info.duration < MIN_DURATION_S:
@@ -463,7 +465,7 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
                 budget_fraction=cfg.budget if cfg.length_s is None else None,
                 budget_seconds=cfg.length_s, budget_frames=capacity, summary_path=out,
                 summary_duration_s=float(rendered.duration_s), timings_s=timings, warnings=warnings,
-                has_audio=bool(info.has_audio), fast=cfg.fast,
+                has_audio=bool(info.has_audio), fast=cfg.fast, ffmpeg=tool.to_dict(),
             )
         write_json(stack.enter_context(atomic_path(json_path)), doc)
         timings["total"] = round(time.perf_counter() - t_start, 4)

@@ -22,9 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -34,6 +32,7 @@ import numpy as np
 
 from vidsum.config import X264_PRESET, X264_PRESETS
 from vidsum.errors import InputError, OutputError, ToolError, UsageError
+from vidsum.ffmpeg import ffmpeg_path, read_header
 from vidsum.io import atomic_path
 from vidsum.progress import ProgressFn, report
 
@@ -78,29 +77,6 @@ class RenderResult:
     has_audio: bool
     n_frames: int
     fast: bool
-
-
-def ffmpeg_path() -> str:
-    """The ffmpeg binary: ``ffmpeg`` on PATH, else the one shipped with imageio-ffmpeg."""
-    exe = shutil.which("ffmpeg")
-    if exe:
-        return exe
-    try:
-        import imageio_ffmpeg
-
-        exe = imageio_ffmpeg.get_ffmpeg_exe()
-    except (ImportError, RuntimeError) as exc:
-        raise ToolError(
-            f"ffmpeg was not found (not on PATH, and imageio-ffmpeg gave none: {exc}); "
-            "install it with `pip install imageio-ffmpeg` or your system's package manager "
-            "(e.g. `apt install ffmpeg`, `brew install ffmpeg`)"
-        ) from None
-    if not exe or not os.path.isfile(exe):
-        raise ToolError(
-            "ffmpeg was not found (not on PATH, and imageio-ffmpeg has no binary for this platform); "
-            "install ffmpeg with your system's package manager and make sure it is on PATH"
-        )
-    return exe
 
 
 def segments_from_shots(
@@ -198,8 +174,6 @@ def _audio_end_s(exe: str, src: Path) -> float | None:
 
 def probe_header(exe: str, path: Path) -> tuple[float, float, bool]:
     """(duration s, NaN if unknown; container start time s; has an audio stream) of ``path``."""
-    from vidsum.video import read_header
-
     header = read_header(path, exe)
     if header is None or header.error is not None:
         raise ToolError(f"ffmpeg cannot read {path}: {header.error if header else 'ffmpeg did not run'}")

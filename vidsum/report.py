@@ -61,6 +61,7 @@ def build_report(
     backbone_precision: str | None = None,
     backbone_preprocessing: str | None = None,
     fast: bool | None = None,
+    ffmpeg: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the summary JSON (schema version 1) as a plain dict, ready for ``json.dumps``.
 
@@ -73,6 +74,7 @@ def build_report(
     and ``budget_seconds`` is the user's request; ``budget_frames`` is the knapsack capacity.
     ``timings_s``: seconds per stage, e.g. {"decode_features": 10.2, "kts": 0.3, ...}; a "total"
     key is kept as given, otherwise the sum of the stages is added as "total".
+    ``ffmpeg``: the binary that cut the clip ({"path", "version", "source"}; ``FFmpeg.to_dict``).
     Raises ValueError when the arrays disagree in length or hold NaN/inf (a bug upstream).
     """
     if not fps > 0:
@@ -104,6 +106,7 @@ def build_report(
     return {
         "schema_version": SCHEMA_VERSION,
         "vidsum_version": _version(),
+        "ffmpeg": dict(ffmpeg) if ffmpeg is not None else None,
         "input": {
             "path": str(input_path),
             "duration_s": _time(duration_s, "duration_s"),
