@@ -31,12 +31,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
-from vidsum.checkpoint import DATASET_FEATURES, predict, save_checkpoint
+from vidsum.checkpoint import DATASET_FEATURES, save_checkpoint
 from vidsum.config import ModelConfig, TrainConfig, to_dict
 from vidsum.device import resolve_device
 from vidsum.errors import DatasetError, OutputError, UsageError
 from vidsum.io import write_json
-from vidsum.model import DMASum
+from vidsum.models import predict
+from vidsum.models.dmasum import DMASum
 from vidsum.progress import ProgressFn, report
 
 log = logging.getLogger(__name__)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vidsum.config import SAMPLE_FPS
 from vidsum.errors import InputError
 from vidsum.ffmpeg import read_header
 from vidsum.progress import ProgressFn, report
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SAMPLE_FPS = 2.0  # frames per second kept for features (the public datasets: every 15th at 30 fps)
 FRAME_SIZE = (224, 224)  # (width, height) the backbone reads
 MAX_FPS = 1000.0  # frames per second; above this a container's rate is garbage, not video
 

@@ -50,7 +50,7 @@ def features_command(
     """
     setup_logging(quiet=quiet)
     with guarded():
-        from vidsum.batch import collect_videos, extract_batch
+        from vidsum.extraction import collect_videos, extract_batch
         from vidsum.errors import UsageError
 
         if batch_size is not None and batch_size < 1:
@@ -76,7 +76,7 @@ def features_command(
                 sample_fps=sample_fps,
                 precision=precision,
                 workers=workers,
-                executor=decoder,  # type: ignore[arg-type]
+                decoder=decoder,  # type: ignore[arg-type]
                 progress=progress,
             )
         if result.failed:
