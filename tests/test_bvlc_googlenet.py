@@ -26,13 +26,18 @@ from tests import caffegen
 from tests.videogen import make_video
 from vidsum.backbones import bvlc_googlenet as bg
 from vidsum.backbones.caffemodel import parse_caffemodel, read_caffemodel
-from vidsum.errors import InputError, WeightsError
+from vidsum.backbones import detect_backbone
+from vidsum.errors import InputError, UsageError, WeightsError
+from vidsum.features import make_extractor, to_input
 from vidsum.video import iter_frames
 
 torch.set_num_threads(2)
 REF_SCRIPT = Path(__file__).with_name("opencv_caffe_ref.py")
 BLOBS = ["pool1/3x3_s2", "pool1/norm1", "conv2/norm2", "pool2/3x3_s2", "inception_3a/output", "pool3/3x3_s2",
          "inception_4e/output", "pool4/3x3_s2", "inception_5b/output", "pool5/7x7_s1"]
+PRE = bg.SPEC.preprocessing  # BGR, mean (104, 117, 123), no scaling
+RGB_ORDER = {**PRE, "channels": "RGB", "mean": PRE["mean"][::-1]}  # wrong order, right per-colour mean
+NO_MEAN = {**PRE, "mean": (0.0, 0.0, 0.0)}
 TOL = 1e-4  # relative L2 error allowed between two float32 implementations (measured: ~1e-6)
 WRONG = 1e-2  # a wrong convention must move pool5 by more than this (it moves it by > 10 %)
 
@@ -117,7 +122,7 @@ def test_lrn_follows_caffe() -> None:
 def test_to_input_is_bgr_minus_mean() -> None:
     rgb = np.zeros((1, 2, 2, 3), np.uint8)
     rgb[..., 0], rgb[..., 1], rgb[..., 2] = 200, 100, 50  # R, G, B
-    x = bg.to_input(rgb)
+    x = to_input(rgb, preprocessing=PRE)
     assert x.shape == (1, 3, 2, 2) and x.is_contiguous(memory_format=torch.channels_last)
     assert x[0, :, 0, 0].tolist() == [50 - 104.0, 100 - 117.0, 200 - 123.0]
 
@@ -237,7 +242,7 @@ def test_conversion_round_trip(tmp_path: Path, caffe_dir: Path) -> None:
 
 
 def test_keys_tell_the_networks_apart() -> None:
-    from vidsum.features import GoogLeNet
+    from vidsum.backbones.googlenet import GoogLeNet
 
     tv = GoogLeNet(aux_logits=True, init_weights=False).state_dict()
     assert bg.matches(bg.BVLCGoogLeNet().state_dict())
@@ -308,7 +313,7 @@ def reference(opencv4: str, caffe_dir: Path, frames: np.ndarray) -> dict[str, np
 
 def test_every_layer_matches_opencv(caffe_dir: Path, frames: np.ndarray, reference: dict[str, np.ndarray]) -> None:
     model = bg.load(caffe_dir / "v1.caffemodel")
-    x = bg.to_input(frames)
+    x = to_input(frames, preprocessing=PRE)
     with torch.inference_mode():
         ours = {k: v.numpy() for k, v in model.blobs(x, BLOBS).items()}
     for blob in BLOBS:
@@ -322,7 +327,7 @@ def test_current_layout_file_matches_opencv_too(opencv4: str, caffe_dir: Path, f
     ref2 = run_opencv(opencv4, caffe_dir, caffe_dir / "v2.caffemodel", frames, ["pool5/7x7_s1"])
     np.testing.assert_array_equal(ref2["pool5/7x7_s1"], reference["pool5/7x7_s1"])
     with torch.inference_mode():
-        ours = bg.load(caffe_dir / "v2.caffemodel").pool5(bg.to_input(frames)).numpy()
+        ours = bg.load(caffe_dir / "v2.caffemodel").pool5(to_input(frames, preprocessing=PRE)).numpy()
     assert rel_err(ours, ref2["pool5/7x7_s1"].reshape(ours.shape)) < TOL
 
 
@@ -330,11 +335,93 @@ def test_wrong_conventions_are_caught(caffe_dir: Path, frames: np.ndarray, refer
     model = bg.load(caffe_dir / "v1.caffemodel")
     ref = reference["pool5/7x7_s1"].reshape(len(frames), -1)
     with torch.inference_mode():
-        right = model.pool5(bg.to_input(frames)).numpy()
-        rgb = model.pool5(bg.to_input(frames, bgr=False)).numpy()
-        no_mean = model.pool5(bg.to_input(frames, mean=None)).numpy()
-        floor = bg.load_state_dict(bg.BVLCGoogLeNet(ceil_mode=False), model.state_dict(), "x").features(bg.to_input(frames), "pool1/3x3_s2")
+        right = model.pool5(to_input(frames, preprocessing=PRE)).numpy()
+        rgb = model.pool5(to_input(frames, preprocessing=RGB_ORDER)).numpy()
+        no_mean = model.pool5(to_input(frames, preprocessing=NO_MEAN)).numpy()
+        floor = bg.load_state_dict(bg.BVLCGoogLeNet(ceil_mode=False), model.state_dict(), "x").features(to_input(frames, preprocessing=PRE), "pool1/3x3_s2")
     assert rel_err(right, ref) < TOL
     assert rel_err(rgb, ref) > WRONG
     assert rel_err(no_mean, ref) > WRONG
     assert floor.shape != reference["pool1/3x3_s2"].shape
+
+
+def test_extractor_gives_normalised_opencv_pool5(caffe_dir: Path, frames: np.ndarray, reference: dict[str, np.ndarray], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIDSUM_CACHE", str(tmp_path / "cache"))
+    ex = make_extractor(backbone_weights=caffe_dir / "v1.caffemodel", device="cpu", batch_size=3)
+    got = ex.extract_frames(frames)
+    ref = reference["pool5/7x7_s1"].reshape(len(frames), -1)
+    ref = ref / np.linalg.norm(ref, axis=1, keepdims=True)
+    assert rel_err(got, ref) < TOL
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# The backbone in vidsum: picked by its weight file, recorded with the features
+
+
+def test_weight_file_picks_the_backbone(caffe_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from vidsum.backbones.googlenet import GoogLeNet
+
+    monkeypatch.setenv("VIDSUM_CACHE", str(tmp_path / "cache"))
+    src = caffe_dir / "v1.caffemodel"
+    assert detect_backbone(src) == "bvlc-googlenet"
+    with caplog.at_level(logging.WARNING):
+        ex = make_extractor(backbone_weights=src, device="cpu")
+    assert any("not converted from the official" in r.getMessage() for r in caplog.records)
+    d = ex.describe()
+    conv = next((tmp_path / "cache").glob("bvlc_googlenet-*.pt"))
+    assert d["name"] == "bvlc-googlenet-pool5" and d["dim"] == 1024 and d["fallback"] is False
+    assert d["backbone"] == "bvlc-googlenet-custom:v1.caffemodel"  # random weights: not the official file
+    assert d["weights_sha256"] == hashlib.sha256(conv.read_bytes()).hexdigest()  # the converted file's hash
+    assert "BGR" in d["preprocessing"] and "104" in d["preprocessing"] and "L2" in d["preprocessing"]
+    # the converted file on its own picks the same network and gives the same description
+    same = make_extractor(backbone_weights=conv, device="cpu").describe()
+    assert same["weights_sha256"] == d["weights_sha256"] and same["name"] == d["name"]
+    # a torchvision state dict still picks the torchvision GoogLeNet
+    tv = tmp_path / "googlenet-1378be20.pth"
+    torch.save(GoogLeNet(aux_logits=True, init_weights=False).state_dict(), tv)
+    assert detect_backbone(tv) == "googlenet"
+    assert make_extractor(backbone_weights=tv, device="cpu").describe()["name"] == "googlenet-pool5"
+    # a --backbone that contradicts the file is one clear error
+    with pytest.raises(UsageError, match=r"v1\.caffemodel: holds bvlc-googlenet weights, but --backbone googlenet"):
+        make_extractor(backbone_weights=src, backbone="googlenet", device="cpu")
+    with pytest.raises(UsageError, match="holds googlenet weights, but --backbone bvlc-googlenet"):
+        make_extractor(backbone_weights=tv, backbone="bvlc-googlenet", device="cpu")
+
+
+def test_official_caffemodel_in_the_cache_is_found_and_a_damaged_one_refused(caffe_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vidsum import weights
+
+    src = caffe_dir / "v1.caffemodel"
+    sha1 = hashlib.sha1(src.read_bytes()).hexdigest()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("VIDSUM_CACHE", str(cache))
+    monkeypatch.setattr(weights, "project_dir", lambda: tmp_path / "project")
+    # pretend the random file is the official one: the registry and the module agree on its SHA-1
+    entry = weights.REGISTRY["bvlc-googlenet"]
+    monkeypatch.setitem(weights.REGISTRY, "bvlc-googlenet", weights.WeightFile(entry.name, entry.url, "", None, "", sha1=sha1))
+    monkeypatch.setattr(bg, "OFFICIAL_SHA1", sha1)
+    (cache / "bvlc_googlenet.caffemodel").write_bytes(src.read_bytes())
+    ex = make_extractor(device="cpu")  # "auto": the BVLC network first when its weights are there
+    d = ex.describe()
+    assert d["backbone"] == "bvlc-googlenet" and d["name"] == "bvlc-googlenet-pool5"
+    assert (cache / f"bvlc_googlenet-{sha1[:8]}.pt").is_file()
+    (cache / "bvlc_googlenet.caffemodel").write_bytes(src.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(WeightsError, match="damaged"):
+        make_extractor(device="cpu")
+
+
+def test_features_of_a_video(caffe_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIDSUM_CACHE", str(tmp_path / "cache"))
+    video = tmp_path / "v.mp4"
+    make_video(video, durations=(1.0, 1.0), audio=False)
+    ex = make_extractor(backbone_weights=caffe_dir / "v1.caffemodel", device="cpu", precision="bf16")
+    feats = ex.extract(video)
+    assert feats.features.shape == (4, 1024) and feats.picks.tolist() == [0, 15, 30, 45]
+    np.testing.assert_allclose(np.linalg.norm(feats.features, axis=1), 1.0, rtol=1e-3)
+    assert feats.extractor["precision"] == "bf16"
+    fp32 = make_extractor(backbone_weights=caffe_dir / "v1.caffemodel", device="cpu").extract(video).features
+    assert rel_err(feats.features, fp32) < 0.02  # bf16 moves the normalised features a little

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
@@ -19,6 +20,18 @@ def _never(state: Mapping[str, Any]) -> bool:
 
 
 @dataclasses.dataclass(frozen=True)
+class OpenedWeights:
+    """A weight file opened by a backbone's ``open_weights``: the network as loaded, the file it
+    was loaded from (a conversion, for a caffemodel), the SHA-256 recorded with the features, and
+    whether the weights are the official ones."""
+
+    model: "nn.Module"
+    path: Path
+    sha256: str
+    official: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class BackboneSpec:
     """What ``vidsum.features`` needs to know about one image network.
 
@@ -30,7 +43,10 @@ class BackboneSpec:
     as the extractor's "name" and "layer". load(path) -> the network with its weights;
     prepare(net) -> the inference network ((N, 3, H, W) -> (N, dim)); matches(state_dict) ->
     whether a state dict is this network's (to recognise a weight file). frame_features: the
-    weight-free alternative to load/prepare.
+    weight-free alternative to load/prepare. open_weights(path, explicit): for weight files that
+    are not checked against the registry's SHA-256 as they are (a caffemodel is converted first):
+    opens and checks the file itself, raising WeightsError for a damaged file that was not named
+    explicitly; None: the registry check and ``load``.
     """
 
     name: str
@@ -45,6 +61,7 @@ class BackboneSpec:
     prepare: Callable[["nn.Module"], "nn.Module"] | None = None
     matches: Callable[[Mapping[str, Any]], bool] = _never
     frame_features: Callable[["np.ndarray"], "np.ndarray"] | None = None
+    open_weights: Callable[[Path, bool], OpenedWeights] | None = None
 
     @property
     def weight_free(self) -> bool:

@@ -37,6 +37,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vidsum import weights as weights_mod
+from vidsum.backbones.base import BackboneSpec, OpenedWeights
+from vidsum.errors import WeightsError
+from vidsum.io import atomic_path
+
 log = logging.getLogger(__name__)
 
 NAME = "bvlc-googlenet"  # backbone registry name
@@ -266,32 +271,6 @@ class BVLCGoogLeNet(nn.Module):
         return self.loss3["classifier"](x) if self.loss3 is not None else x
 
 
-def to_input(
-    frames: np.ndarray,
-    device: torch.device | str = "cpu",
-    dtype: torch.dtype = torch.float32,
-    bgr: bool = True,
-    mean: tuple[float, float, float] | None = MEAN_BGR,
-) -> torch.Tensor:
-    """(N, 224, 224, 3) uint8 RGB -> (N, 3, 224, 224) ``dtype`` in Caffe's convention, channels_last.
-
-    Channels reordered to BGR and MEAN_BGR subtracted on the 0-255 scale, with no scaling.
-    ``bgr=False`` / ``mean=None`` give the wrong conventions (RGB, no mean), for the tests that show
-    such a mistake is caught. The uint8 array crosses to the device first (pinned on CUDA).
-    """
-    t = torch.from_numpy(np.ascontiguousarray(frames))
-    device = torch.device(device)
-    if device.type == "cuda":
-        t = t.pin_memory().to(device, non_blocking=True)
-    x = t.permute(0, 3, 1, 2)
-    if bgr:
-        x = x.flip(1)
-    x = x.to(torch.float32)
-    if mean is not None:
-        x = x - x.new_tensor(mean if bgr else mean[::-1]).view(1, 3, 1, 1)
-    return x.to(dtype).contiguous(memory_format=torch.channels_last)
-
-
 def l2_normalise(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     """(N, D) -> (N, D) rows divided by their L2 norm (a zero row stays zero)."""
     return x / x.norm(dim=1, keepdim=True).clamp_min(eps)
@@ -299,8 +278,6 @@ def l2_normalise(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
 
 def load_state_dict(model: BVLCGoogLeNet, state: Mapping[str, torch.Tensor], source: str | Path) -> BVLCGoogLeNet:
     """Load ``state`` into ``model``; WeightsError naming ``source`` and the first bad keys."""
-    from vidsum.errors import WeightsError
-
     missing = [k for k in required_keys() if k not in state]
     if missing:
         raise WeightsError(
@@ -320,27 +297,17 @@ def load_state_dict(model: BVLCGoogLeNet, state: Mapping[str, torch.Tensor], sou
 # --------------------------------------------------------------------------------------------
 # The official weights: a caffemodel from the Caffe model zoo, converted on the user's machine.
 
-OFFICIAL_URL = "http://dl.caffe.berkeleyvision.org/bvlc_googlenet.caffemodel"  # models/bvlc_googlenet/readme.md
-OFFICIAL_SHA1 = "405fc5acd08a3bb12de8ee5e23a96bec22f08204"  # published in the same readme
+WEIGHTS_NAME = "bvlc-googlenet"  # weights registry name (vidsum.weights.REGISTRY)
+OFFICIAL_SHA1 = str(weights_mod.REGISTRY[WEIGHTS_NAME].sha1)  # as the zoo's readme publishes it
 CAFFEMODEL_NAME = "bvlc_googlenet.caffemodel"
 CONVERTED_FORMAT = "vidsum-bvlc-googlenet"  # "format" key of a converted file
 CONVERTED_VERSION = 1
-SHA_CHUNK = 1 << 20  # bytes per hashing read
 
 
 def converted_name(source_sha1: str) -> str:
     """File name of the conversion of the caffemodel whose SHA-1 is ``source_sha1``
     (``bvlc_googlenet-405fc5ac.pt`` for the official one)."""
     return f"bvlc_googlenet-{source_sha1[:8]}.pt"
-
-
-def file_digest(path: str | Path, algorithm: str) -> str:
-    """Hex digest (``sha1``, ``sha256``) of a file, read in chunks."""
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(SHA_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _fit(blob: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -365,8 +332,6 @@ def state_dict_from_caffemodel(path: str | Path) -> dict[str, torch.Tensor]:
     than two blobs, or has a blob of the wrong size.
     """
     from vidsum.backbones.caffemodel import read_caffemodel
-    from vidsum.errors import WeightsError
-
     layers = read_caffemodel(path).by_name()
     state: dict[str, torch.Tensor] = {}
     fix = "it is not the BVLC GoogLeNet; download bvlc_googlenet.caffemodel again (`vidsum weights download bvlc-googlenet`)"
@@ -411,11 +376,8 @@ def convert_caffemodel(src: str | Path, dest_dir: str | Path, source_sha1: str |
     is written beside it (``.pt.sha256``, also atomically), so that a damaged copy is noticed.
     An existing conversion whose hash still matches is reused.
     """
-    from vidsum.errors import WeightsError
-    from vidsum.io import atomic_path
-
     src = Path(src)
-    source_sha1 = source_sha1 or file_digest(src, "sha1")
+    source_sha1 = source_sha1 or weights_mod.file_digest(src, "sha1")
     dest_dir = Path(dest_dir)
     target = dest_dir / converted_name(source_sha1)
     cached = cached_conversion(target)
@@ -450,7 +412,7 @@ def cached_conversion(path: Path) -> ConvertedWeights | None:
     if not path.is_file() or not side.is_file():
         return None
     recorded = side.read_text(encoding="utf-8").split()[:1]
-    digest = file_digest(path, "sha256")
+    digest = weights_mod.sha256_file(path)
     if recorded != [digest]:
         log.warning("%s: sha256 %s does not match %s; converting again", path, digest[:12], side.name)
         return None
@@ -467,8 +429,6 @@ def read_state_dict(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
 
     Raises WeightsError naming the file when it is not a readable torch file.
     """
-    from vidsum.errors import WeightsError
-
     path = Path(path)
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
@@ -500,3 +460,70 @@ def load(path: str | Path) -> BVLCGoogLeNet:
     path = Path(path)
     state = state_dict_from_caffemodel(path) if is_caffemodel(path) else read_state_dict(path)[0]
     return load_state_dict(BVLCGoogLeNet(), state, path)
+
+
+def open_weights(path: str | Path, explicit: bool) -> OpenedWeights:
+    """Open a BVLC GoogLeNet weight file: a caffemodel (SHA-1 checked against the zoo's, then
+    converted into the user cache, or the earlier conversion reused) or a converted file.
+
+    The SHA-256 recorded with the features is the converted file's. A file vidsum found by itself
+    (project weights/ or the cache, ``explicit`` False) that is not the official one is damaged:
+    WeightsError. A file named with --backbone-weights is used either way, with a warning.
+    """
+    path = Path(path)
+    if is_caffemodel(path):
+        sha1 = weights_mod.file_digest(path, "sha1")
+        if sha1 != OFFICIAL_SHA1 and not explicit:
+            raise WeightsError(
+                f"{path}: sha1 {sha1} does not match the official bvlc_googlenet.caffemodel ({OFFICIAL_SHA1}): "
+                "the file is damaged; delete it and run `vidsum weights download bvlc-googlenet`"
+            )
+        conv = convert_caffemodel(path, weights_mod.cache_dir(), sha1)
+    else:
+        cached = cached_conversion(path)
+        if cached is None:  # no (matching) .sha256 beside it: a file from elsewhere
+            meta = read_state_dict(path)[1]
+            cached = ConvertedWeights(path=path, sha256=weights_mod.sha256_file(path), source_sha1=str(meta.get("source_sha1", "")))
+        conv = cached
+    if not conv.official:
+        log.warning(
+            "%s: not converted from the official bvlc_googlenet.caffemodel (source sha1 %s); features will "
+            "differ from the public datasets'", path, conv.source_sha1[:12] or "unknown",
+        )
+    return OpenedWeights(model=load(conv.path), path=conv.path, sha256=conv.sha256, official=conv.official)
+
+
+class Pool5(nn.Module):
+    """The inference network: (N, 3, 224, 224) Caffe-preprocessed -> (N, 1024) pool5, L2-normalised
+    per frame (as ModelScope's port of the eccv16 pipeline does; docs/features.md)."""
+
+    def __init__(self, net: BVLCGoogLeNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return l2_normalise(self.net.pool5(x).float())
+
+
+def prepare(model: nn.Module) -> nn.Module:
+    """A loaded BVLCGoogLeNet -> its pool5 inference network (no classifier; no BatchNorm to fold)."""
+    if not isinstance(model, BVLCGoogLeNet):
+        raise TypeError(f"expected a BVLCGoogLeNet, got {type(model).__name__}")
+    model.loss3 = None
+    return Pool5(model.eval())
+
+
+SPEC = BackboneSpec(
+    name=NAME,
+    weights_name=WEIGHTS_NAME,
+    dim=DIM,
+    input_size=INPUT_SIZE,
+    preprocessing={"channels": "BGR", "mean": MEAN_BGR, "std": (1.0, 1.0, 1.0), "text": PREPROCESSING},
+    feature_name="bvlc-googlenet-pool5",
+    layer="pool5/7x7_s1 (7x7 average pool after inception_5b), L2-normalised",
+    description="BVLC GoogLeNet (Caffe model zoo) pool5: the network behind the public eccv16 datasets' features",
+    load=load,
+    prepare=prepare,
+    matches=matches,
+    open_weights=open_weights,
+)
