@@ -35,7 +35,7 @@ from vidsum.backbones import googlenet as googlenet_mod
 from vidsum.backbones.base import resize_frames
 from vidsum.config import PRECISIONS, SAMPLE_FPS, FeaturesConfig
 from vidsum.device import resolve_device
-from vidsum.errors import InputError, UsageError, WeightsError
+from vidsum.errors import InputError, MissingWeightsError, UsageError, WeightsError
 from vidsum.progress import ProgressFn, report
 from vidsum.video import FRAME_SIZE, Prefetcher, VideoInfo, iter_frames, probe, sample_indices
 
@@ -363,7 +363,7 @@ def make_extractor(
             "--backbone-weights FILE"
         )
         if not cfg.allow_fallback:
-            raise WeightsError(msg)
+            raise MissingWeightsError(msg)
         log.debug("%s", msg)
         reason = "downloads are off" if not allow_download else "the download failed (offline?)"
         log.warning(

@@ -132,7 +132,14 @@ def compare_extractors(ckpt: dict[str, Any] | None, used: dict[str, Any], model_
     A different feature size is a CheckpointError (the model cannot read these features); a
     different or unrecorded extractor is returned as a warning (scores may be meaningless).
     """
+    from vidsum.checkpoint import DATASET_FEATURES
+
     dim = used.get("dim")
+    if ckpt and ckpt.get("backbone") == DATASET_FEATURES["backbone"] and used.get("backbone") == "bvlc-googlenet":
+        # trained on the public eccv16 features, read with the official BVLC GoogLeNet in the
+        # datasets' known convention (docs/features.md): the intended match, not a mismatch
+        log.info("%s: trained on eccv16 features; extracting them with the official BVLC GoogLeNet", model_path)
+        return None
     if not ckpt:
         return (
             f"{model_path}: the checkpoint does not record its feature extractor (a model trained on "
@@ -315,7 +322,14 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
             scorer = load_scorer(model_path, device=device)
             from vidsum.features import make_extractor
 
+            from vidsum.backbones import backbone_for_features
+
+            backbone = cfg.backbone
+            if backbone == "auto" and cfg.backbone_weights is None and model_path is not None:
+                # the network the checkpoint was trained on (eccv16 files: the BVLC GoogLeNet)
+                backbone = backbone_for_features(scorer.features) or "auto"
             extractor = make_extractor(
+                backbone=backbone,
                 backbone_weights=cfg.backbone_weights,
                 device=device,
                 batch_size=cfg.batch_size,
@@ -326,10 +340,11 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
             described = dict(extractor.describe(cfg.sample_fps))
             if _is_fallback(described):
                 # make_extractor has already logged why; record it for the JSON without repeating it
+                wanted = "bvlc-googlenet" if backbone == "auto" else backbone
                 warnings.append(
-                    f"no GoogLeNet weights (--backbone-weights or the user cache): using the weight-free "
+                    f"no {wanted} weights (--backbone-weights, weights/ or the user cache): using the weight-free "
                     f"fallback feature ({_name(described)}); get the real backbone with "
-                    "`vidsum weights download googlenet`"
+                    f"`vidsum weights download {wanted}`"
                 )
             if model_path is not None:
                 try:
