@@ -425,3 +425,98 @@ def test_features_of_a_video(caffe_dir: Path, tmp_path: Path, monkeypatch: pytes
     assert feats.extractor["precision"] == "bf16"
     fp32 = make_extractor(backbone_weights=caffe_dir / "v1.caffemodel", device="cpu").extract(video).features
     assert rel_err(feats.features, fp32) < 0.02  # bf16 moves the normalised features a little
+
+
+@pytest.fixture
+def official(caffe_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated cache and project folder, and the random v1.caffemodel standing in for the
+    official file (the registry and the module take its SHA-1); returns the cache folder."""
+    from vidsum import weights
+
+    sha1 = hashlib.sha1((caffe_dir / "v1.caffemodel").read_bytes()).hexdigest()
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("VIDSUM_CACHE", str(cache))
+    monkeypatch.setattr(weights, "project_dir", lambda: tmp_path / "project")
+    entry = weights.REGISTRY["bvlc-googlenet"]
+    url = f"http://127.0.0.1:9/{entry.filename}"
+    monkeypatch.setitem(weights.REGISTRY, "bvlc-googlenet", weights.WeightFile(entry.name, url, "", None, "", sha1=sha1))
+    monkeypatch.setattr(bg, "OFFICIAL_SHA1", sha1)
+    return cache
+
+
+def test_eccv16_checkpoint_makes_summarize_use_the_bvlc_network(
+    official: Path, caffe_dir: Path, cut_video: tuple[Path, list[float]], tmp_path: Path
+) -> None:
+    """Train on an eccv16-style file (1024-d, no extractor record): the run and the checkpoint say
+    "eccv16 (BVLC GoogLeNet pool5)"; summarize with that checkpoint picks the BVLC network by
+    itself and warns about nothing."""
+    import json
+
+    from tests.h5gen import make_dataset
+    from vidsum.backbones.googlenet import GoogLeNet
+    from vidsum.config import ModelConfig, SummarizeConfig, TrainConfig
+    from vidsum.pipeline import summarize
+    from vidsum.train import run_training
+
+    data = make_dataset(tmp_path / "eccv16_dataset_tiny_google_pool5.h5", n_videos=4, steps=(20, 30))
+    tiny = ModelConfig(d_model=16, layers_visual=1, layers_sequential=1, lstm_hidden=8, lstm_layers=1, head_hidden=16, dropout=0.0)
+    run_training([data], tmp_path / "run", tiny, TrainConfig(folds=2, epochs=1, inner_steps=1, device="cpu", strategy="plain"))
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["features"]["backbone"] == "eccv16 (BVLC GoogLeNet pool5)" and config["features"]["dim"] == 1024
+
+    official.mkdir()
+    (official / "bvlc_googlenet.caffemodel").write_bytes((caffe_dir / "v1.caffemodel").read_bytes())
+    out = tmp_path / "s.mp4"
+    s = summarize(cut_video[0], SummarizeConfig(output=str(out), model=str(tmp_path / "run" / "fold_0.pt"), length_s=3.0))
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert s.extractor["backbone"] == "bvlc-googlenet" and s.extractor["name"] == "bvlc-googlenet-pool5"
+    assert not s.warnings, s.warnings
+    assert "bvlc-googlenet" in json.dumps(report)
+    # the other network, by its weight file, is honoured, and the mismatch is said
+    other = tmp_path / "googlenet-1378be20.pth"
+    torch.save(GoogLeNet(aux_logits=True).state_dict(), other)
+    s2 = summarize(cut_video[0], SummarizeConfig(output=str(out), model=str(tmp_path / "run" / "fold_0.pt"),
+                                                 length_s=3.0, backbone_weights=str(other), overwrite=True))
+    assert s2.extractor["name"] == "googlenet-pool5" and any("eccv16" in w for w in s2.warnings)
+
+
+def test_cli_download_and_import_convert(official: Path, caffe_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+    import http.server
+    import threading
+
+    from typer.testing import CliRunner
+
+    from vidsum import weights
+    from vidsum.cli import app
+
+    served = tmp_path / "www"
+    served.mkdir()
+    (served / "bvlc_googlenet.caffemodel").write_bytes((caffe_dir / "v1.caffemodel").read_bytes())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        entry = weights.REGISTRY["bvlc-googlenet"]
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/bvlc_googlenet.caffemodel"
+        monkeypatch.setitem(weights.REGISTRY, "bvlc-googlenet", weights.WeightFile(entry.name, url, "", None, "", sha1=entry.sha1))
+        res = CliRunner().invoke(app, ["weights", "download", "bvlc-googlenet", "-q"])
+    finally:
+        httpd.shutdown()
+    assert res.exit_code == 0, res.output
+    conv = official / f"bvlc_googlenet-{entry.sha1[:8]}.pt"
+    assert (official / "bvlc_googlenet.caffemodel").is_file() and conv.is_file()
+    assert "converted to" in res.output and hashlib.sha256(conv.read_bytes()).hexdigest() in " ".join(res.output.split())
+    res = CliRunner().invoke(app, ["weights", "verify", "--name", "bvlc-googlenet"])
+    assert res.exit_code == 0 and "sha1" in res.output, res.output
+
+    # offline: import the hand-downloaded file into an empty cache; the name follows the suffix
+    monkeypatch.setenv("VIDSUM_CACHE", str(tmp_path / "cache2"))
+    res = CliRunner().invoke(app, ["weights", "import", str(served / "bvlc_googlenet.caffemodel")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "cache2" / conv.name).is_file() and (tmp_path / "cache2" / f"{conv.name}.sha256").is_file()
+    wrong = tmp_path / "other.caffemodel"
+    caffegen.write_caffemodel(wrong, caffegen.random_weights(seed=5))
+    res = CliRunner().invoke(app, ["weights", "import", str(wrong)])
+    assert res.exit_code == 1 and "does not match bvlc-googlenet" in res.output
