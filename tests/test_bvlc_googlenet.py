@@ -373,12 +373,14 @@ def test_weight_file_picks_the_backbone(caffe_dir: Path, tmp_path: Path, monkeyp
     d = ex.describe()
     conv = next((tmp_path / "cache").glob("bvlc_googlenet-*.pt"))
     assert d["name"] == "bvlc-googlenet-pool5" and d["dim"] == 1024 and d["fallback"] is False
-    assert d["backbone"] == "bvlc-googlenet-custom:v1.caffemodel"  # random weights: not the official file
+    # random weights: not the official file; named by its conversion, which carries the source's SHA-1
+    assert d["backbone"] == f"bvlc-googlenet-custom:{conv.name}"
+    assert conv.name == f"bvlc_googlenet-{hashlib.sha1(src.read_bytes()).hexdigest()[:8]}.pt"
     assert d["weights_sha256"] == hashlib.sha256(conv.read_bytes()).hexdigest()  # the converted file's hash
     assert "BGR" in d["preprocessing"] and "104" in d["preprocessing"] and "L2" in d["preprocessing"]
     # the converted file on its own picks the same network and gives the same description
     same = make_extractor(backbone_weights=conv, device="cpu").describe()
-    assert same["weights_sha256"] == d["weights_sha256"] and same["name"] == d["name"]
+    assert same == d
     # a torchvision state dict still picks the torchvision GoogLeNet
     tv = tmp_path / "googlenet-1378be20.pth"
     torch.save(GoogLeNet(aux_logits=True, init_weights=False).state_dict(), tv)

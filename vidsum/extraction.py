@@ -549,9 +549,19 @@ class LocalExecutor:
             pool.close()
 
 
-# name -> factory(extractor=None, workers=1, decoder="thread", ...) -> Executor
+def _ray_executor(**options: Any) -> Executor:
+    """The Ray executor (vidsum.extraction_ray), imported only when asked for: Ray is optional."""
+    from vidsum.extraction_ray import RayExecutor
+
+    return RayExecutor(**options)
+
+
+# name -> factory(extractor=None, workers=1, decoder="thread", ...) -> Executor. An executor may
+# also have describe(cfg) -> the extractor description (when its extractor lives elsewhere, as
+# Ray's actors) and close() (called by extract_batch for executors it made).
 EXECUTORS: dict[str, Callable[..., Executor]] = {
     "local": LocalExecutor,
+    "ray": _ray_executor,
 }
 
 
@@ -658,11 +668,31 @@ def extract_batch(
         raise OutputError(f"{output}: is also one of the input videos; choose another -o")
     _check_unique(paths)
 
-    if extractor is None:
+    runner: Executor | None = None if isinstance(executor, str) else executor
+    owned = False
+    if isinstance(executor, str) and executor not in ("local", "thread", "process"):
+        runner, owned = make_executor(executor, extractor=extractor, workers=workers, decoder=decoder), True
+    try:
+        return _extract_batch(
+            paths, output, cfg, extractor=extractor, workers=workers, executor=executor, runner=runner,
+            decoder=decoder, progress=progress, t0=t0,
+        )
+    finally:
+        if owned:
+            getattr(runner, "close", lambda: None)()
+
+
+def _extract_batch(
+    paths: list[Path], output: Path, cfg: FeaturesConfig, *, extractor: "Extractor | None", workers: int,
+    executor: str | Executor, runner: Executor | None, decoder: Decoder, progress: ProgressFn | None, t0: float,
+) -> BatchResult:
+    # an executor whose extractor lives elsewhere (Ray's actors) says what it computes
+    describe = getattr(runner, "describe", None)
+    if extractor is None and describe is None:
         from vidsum.features import make_extractor
 
         extractor = make_extractor(cfg)
-    desc = _describe(extractor, cfg.sample_fps)
+    desc = describe(cfg, progress) if describe is not None else _describe(extractor, cfg.sample_fps)  # type: ignore[arg-type]
     done_keys: set[str] = set()
     if output.exists():
         done_keys, old = _groups_of(output)
@@ -724,12 +754,10 @@ def extract_batch(
     report(progress, "frames", 0, sum(_expected_steps(i, cfg.sample_fps) for i in infos.values()))
 
     if readable:
-        if isinstance(executor, str):
+        if runner is None:
             if executor in ("thread", "process"):
                 executor, decoder = "local", executor  # type: ignore[assignment]
-            runner: Executor = make_executor(executor, extractor=extractor, workers=workers, decoder=decoder)
-        else:
-            runner = executor
+            runner = make_executor(str(executor), extractor=extractor, workers=workers, decoder=decoder)
         # KTS and the part write run in one background thread, so the model keeps working meanwhile
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidsum-write")
         writing: dict[Future, tuple[str, Path]] = {}

@@ -22,7 +22,7 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 import torch
@@ -320,24 +320,26 @@ class FallbackExtractor(WeightFreeExtractor):
         super().__init__(batch_size=batch_size, sample_fps=sample_fps, spec=fallback_mod.SPEC)
 
 
-def make_extractor(
-    cfg: FeaturesConfig | None = None, *, progress: ProgressFn | None = None, **overrides: Any
-) -> Extractor:
-    """The feature extractor ``cfg`` describes (fields of FeaturesConfig may also be given as
-    keywords: ``make_extractor(device="cpu")``).
+class LocatedWeights(NamedTuple):
+    """The weight file a backbone loads (for a caffemodel: its conversion), the SHA-256 recorded
+    with the features, and whether the weights are the official ones."""
 
-    Weights: ``backbone_weights`` (must exist) > project ``weights/`` > user cache > download
-    (skipped when ``allow_download`` is False, or None with VIDSUM_OFFLINE=1). Files found in the
-    project or cache must match the registry hash (WeightsError otherwise); an explicit file that
-    differs from the official one is used with a warning. With no weights: the weight-free
-    fallback and a logged warning, or, if not ``allow_fallback``, a WeightsError saying how to
-    get them. The backbone: see ``choose_backbone``.
+    path: Path
+    sha256: str
+    official: bool
+
+
+def locate_weights(cfg: FeaturesConfig, spec: BackboneSpec, progress: ProgressFn | None = None) -> LocatedWeights | None:
+    """The weight file of the network backbone ``spec`` and its sha256, or None when there is none
+    and ``cfg`` allows the weight-free fallback (the warning is logged here).
+
+    Order: ``cfg.backbone_weights`` (must exist) > project ``weights/`` > user cache > download
+    (see ``make_extractor``). A file found in the project or cache that does not match the
+    registry hash is a WeightsError; an explicit file that differs is used with a warning.
+    A backbone with ``open_weights`` checks (and converts) the file itself. Without weights and
+    without ``allow_fallback``: MissingWeightsError.
+    Executors that run the backbone elsewhere (Ray) call this once on the driver.
     """
-    cfg = dataclasses.replace(cfg or FeaturesConfig(), **overrides) if overrides else (cfg or FeaturesConfig())
-    precision = resolve_precision(cfg.precision, resolve_device(cfg.device))  # before any fallback message
-    spec = choose_backbone(cfg)
-    if spec.weight_free:
-        return WeightFreeExtractor(batch_size=cfg.batch_size, sample_fps=cfg.sample_fps, spec=spec)
     name = spec.weights_name
     if name is None or spec.load is None:
         raise UsageError(f"backbone {spec.name!r} has neither a weight file nor a weight-free feature")
@@ -376,21 +378,46 @@ def make_extractor(
             FallbackExtractor.name,
             name,
         )
-        return FallbackExtractor(batch_size=cfg.batch_size, sample_fps=cfg.sample_fps)
+        return None
     if spec.open_weights is not None:  # checks the file itself (a caffemodel is converted first)
-        opened = spec.open_weights(path, cfg.backbone_weights is not None)
-        model, digest, official = opened.model, opened.sha256, opened.official
-    else:
-        digest = weights_mod.sha256_file(path)
-        official = digest.startswith(entry.sha256)
-        if not official:
-            if cfg.backbone_weights is None:
-                raise WeightsError(
-                    f"{path}: sha256 {digest} does not match {name} ({entry.sha256}...): the file is damaged; "
-                    f"delete it and run `vidsum weights download {name}`"
-                )
-            log.warning("%s: not the official %s file (sha256 %s); features will differ from the official ones", path, name, digest[:12])
-        model = spec.load(path)
+        opened = spec.open_weights(Path(path), cfg.backbone_weights is not None)
+        return LocatedWeights(opened.path, opened.sha256, opened.official)
+    digest = weights_mod.sha256_file(path)
+    official = digest.startswith(entry.sha256)
+    if not official:
+        if cfg.backbone_weights is None:
+            raise WeightsError(
+                f"{path}: sha256 {digest} does not match {name} ({entry.sha256}...): the file is damaged; "
+                f"delete it and run `vidsum weights download {name}`"
+            )
+        log.warning("%s: not the official %s file (sha256 %s); features will differ from the official ones", path, name, digest[:12])
+    return LocatedWeights(Path(path), digest, official)
+
+
+def make_extractor(
+    cfg: FeaturesConfig | None = None, *, progress: ProgressFn | None = None, **overrides: Any
+) -> Extractor:
+    """The feature extractor ``cfg`` describes (fields of FeaturesConfig may also be given as
+    keywords: ``make_extractor(device="cpu")``).
+
+    Weights: ``backbone_weights`` (must exist) > project ``weights/`` > user cache > download
+    (skipped when ``allow_download`` is False, or None with VIDSUM_OFFLINE=1). Files found in the
+    project or cache must match the registry hash (WeightsError otherwise); an explicit file that
+    differs from the official one is used with a warning. With no weights: the weight-free
+    fallback and a logged warning, or, if not ``allow_fallback``, a MissingWeightsError saying how
+    to get them. The backbone: see ``choose_backbone``.
+    """
+    cfg = dataclasses.replace(cfg or FeaturesConfig(), **overrides) if overrides else (cfg or FeaturesConfig())
+    precision = resolve_precision(cfg.precision, resolve_device(cfg.device))  # before any fallback message
+    spec = choose_backbone(cfg)
+    if spec.weight_free:
+        return WeightFreeExtractor(batch_size=cfg.batch_size, sample_fps=cfg.sample_fps, spec=spec)
+    found = locate_weights(cfg, spec, progress=progress)
+    if found is None:
+        return FallbackExtractor(batch_size=cfg.batch_size, sample_fps=cfg.sample_fps)
+    path, digest, official = found
+    name = spec.weights_name
+    model = spec.load(path)
     return NetworkExtractor(
         model,
         weights_sha256=digest,

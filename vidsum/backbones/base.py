@@ -21,11 +21,10 @@ def _never(state: Mapping[str, Any]) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class OpenedWeights:
-    """A weight file opened by a backbone's ``open_weights``: the network as loaded, the file it
-    was loaded from (a conversion, for a caffemodel), the SHA-256 recorded with the features, and
-    whether the weights are the official ones."""
+    """A weight file checked by a backbone's ``open_weights``: the file ``load`` reads (for a
+    caffemodel: its conversion), the SHA-256 recorded with the features, and whether the weights
+    are the official ones."""
 
-    model: "nn.Module"
     path: Path
     sha256: str
     official: bool

@@ -463,7 +463,7 @@ def load(path: str | Path) -> BVLCGoogLeNet:
 
 
 def open_weights(path: str | Path, explicit: bool) -> OpenedWeights:
-    """Open a BVLC GoogLeNet weight file: a caffemodel (SHA-1 checked against the zoo's, then
+    """Check a BVLC GoogLeNet weight file (``load`` then reads ``.path``): a caffemodel (SHA-1 checked against the zoo's, then
     converted into the user cache, or the earlier conversion reused) or a converted file.
 
     The SHA-256 recorded with the features is the converted file's. A file vidsum found by itself
@@ -490,7 +490,7 @@ def open_weights(path: str | Path, explicit: bool) -> OpenedWeights:
             "%s: not converted from the official bvlc_googlenet.caffemodel (source sha1 %s); features will "
             "differ from the public datasets'", path, conv.source_sha1[:12] or "unknown",
         )
-    return OpenedWeights(model=load(conv.path), path=conv.path, sha256=conv.sha256, official=conv.official)
+    return OpenedWeights(path=conv.path, sha256=conv.sha256, official=conv.official)
 
 
 class Pool5(nn.Module):

@@ -5,11 +5,13 @@ Heavy libraries are imported inside the command so that `vidsum --help` stays fa
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from vidsum.cli import executors as ex_opts
 from vidsum.cli.common import RichProgress, console, guarded, out, setup_logging
 
 
@@ -45,6 +47,11 @@ def features_command(
         "(368-d: it mixes with no other dataset) instead of refusing.",
     ),
     decoder: str = typer.Option("thread", "--decoder", help="Run decoders as 'thread's (default, faster here) or 'process'es."),
+    executor: str = ex_opts.EXECUTOR,
+    ray_address: Optional[str] = ex_opts.RAY_ADDRESS,
+    ray_actors: Optional[int] = ex_opts.RAY_ACTORS,
+    ray_gpus: Optional[float] = ex_opts.RAY_GPUS,
+    ray_retries: int = ex_opts.RAY_RETRIES,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or closing summary; errors only."),
 ) -> None:
     """Extract features of many videos into one HDF5 file, for `vidsum dataset build` and `vidsum train`.
@@ -56,9 +63,11 @@ def features_command(
 
       vidsum weights download bvlc-googlenet && vidsum features videos/ -o features.h5
 
+      vidsum features clips/ -o tv.h5 --backbone-weights googlenet-1378be20.pth
+
       vidsum features --list tvsum.txt -o tvsum_features.h5 --workers 2 --device cuda
 
-      vidsum features clips/ -o tv.h5 --backbone-weights googlenet-1378be20.pth
+      vidsum features /shared/videos/ -o /shared/features.h5 --executor ray --ray-address auto
     """
     setup_logging(quiet=quiet)
     with guarded():
@@ -76,10 +85,13 @@ def features_command(
             raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         if decoder not in ("thread", "process"):
             raise UsageError(f"--decoder must be 'thread' or 'process', not {decoder!r}")
+        runner = ex_opts.make_executor(executor, ray_address, ray_actors, ray_gpus, ray_retries)
         paths = collect_videos(videos or [], list_file)
         if not paths:
             raise UsageError("no videos found; pass video files, folders, globs or --list FILE")
-        with RichProgress(enabled=not quiet) as progress:
+        with RichProgress(enabled=not quiet) as progress, contextlib.ExitStack() as stack:
+            if runner is not None:
+                stack.enter_context(runner)
             # Datasets mix only with datasets of the same features: the BVLC network unless asked
             # otherwise (or unless the weight file says which), no silent weight-free fallback.
             cfg = FeaturesConfig(
@@ -98,6 +110,7 @@ def features_command(
                     cfg,
                     workers=workers,
                     decoder=decoder,  # type: ignore[arg-type]
+                    executor=runner or "local",
                     progress=progress,
                 )
             except MissingWeightsError as exc:
@@ -124,4 +137,3 @@ def features_command(
             )
         if result.failed:
             raise typer.Exit(1)
-

@@ -21,7 +21,7 @@ import torch
 from vidsum.checkpoint import load_checkpoint
 from vidsum.config import from_dict
 from vidsum.errors import CheckpointError, UsageError
-from vidsum.models import dmasum, training_free
+from vidsum.models import dmasum, dr_dsn, sum_gan, training_free, vasnet, vslstm
 from vidsum.models.base import ModelSpec, Scorer
 
 __all__ = ["MODELS", "ModelSpec", "Scorer", "get_model_spec", "load_model", "load_scorer", "predict", "register"]
@@ -29,6 +29,13 @@ __all__ = ["MODELS", "ModelSpec", "Scorer", "get_model_spec", "load_model", "loa
 MODELS: dict[str, ModelSpec] = {
     dmasum.SPEC.name: dmasum.SPEC,
     training_free.SPEC.name: training_free.SPEC,
+    vslstm.SPEC.name: vslstm.SPEC,
+    vslstm.DPP_SPEC.name: vslstm.DPP_SPEC,
+    dr_dsn.SPEC.name: dr_dsn.SPEC,
+    dr_dsn.SUP_SPEC.name: dr_dsn.SUP_SPEC,
+    sum_gan.SPEC.name: sum_gan.SPEC,
+    sum_gan.SUP_SPEC.name: sum_gan.SUP_SPEC,
+    vasnet.SPEC.name: vasnet.SPEC,
 }
 
 

@@ -47,6 +47,10 @@ class ModelSpec:
     families whose training is not one differentiable objective, a replacement for the
     optimiser step (``train_step(model, optimizer, videos) -> float`` loss before the step).
     scorer: for families with no trained weights, ``scorer() -> Scorer``.
+    make_optimizer(model, lr): what ``train_step`` receives as its optimizer (None: one Adam over
+    all parameters). validate(model, x, y | None) -> float, lower is better: the epoch-selection
+    criterion on the validation videos (None: the MSE against gtscore). strategies: the
+    ``--strategy`` values that make sense for the family, the first being its default.
     """
 
     name: str
@@ -59,3 +63,6 @@ class ModelSpec:
     description: str
     train_step: Callable[..., float] | None = None
     scorer: Callable[[], Scorer] | None = None
+    make_optimizer: Callable[["nn.Module", float], Any] | None = None
+    validate: Callable[["nn.Module", "torch.Tensor", "torch.Tensor | None"], float] | None = None
+    strategies: tuple[str, ...] = ("meta", "plain", "batch-meta", "maml")
