@@ -367,7 +367,7 @@ def test_weight_file_picks_the_backbone(caffe_dir: Path, tmp_path: Path, monkeyp
     monkeypatch.setenv("VIDSUM_CACHE", str(tmp_path / "cache"))
     src = caffe_dir / "v1.caffemodel"
     assert detect_backbone(src) == "bvlc-googlenet"
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING, logger="vidsum.backbones.bvlc_googlenet"):
         ex = make_extractor(backbone_weights=src, device="cpu")
     assert any("not converted from the official" in r.getMessage() for r in caplog.records)
     d = ex.describe()
@@ -522,3 +522,18 @@ def test_cli_download_and_import_convert(official: Path, caffe_dir: Path, tmp_pa
     caffegen.write_caffemodel(wrong, caffegen.random_weights(seed=5))
     res = CliRunner().invoke(app, ["weights", "import", str(wrong)])
     assert res.exit_code == 1 and "does not match bvlc-googlenet" in res.output
+
+
+@pytest.mark.parametrize("command", ["summarize", "features"])
+def test_cli_contradicting_backbone_is_one_line(command: str, caffe_dir: Path, cut_video: tuple[Path, list[float]], tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vidsum.cli import app
+
+    out = ["-o", str(tmp_path / ("s.mp4" if command == "summarize" else "f.h5"))]
+    res = CliRunner().invoke(app, [command, str(cut_video[0]), *out, "--backbone", "googlenet",
+                                   "--backbone-weights", str(caffe_dir / "v1.caffemodel")])
+    assert res.exit_code == 2, res.output
+    error = res.output[res.output.index("error:"):]  # (summarize warns about its scorer first)
+    assert error.count("\n") == 1 and "holds bvlc-googlenet weights, but --backbone googlenet was given" in error
+    assert "Traceback" not in res.output and not list(tmp_path.iterdir())
