@@ -184,6 +184,7 @@ class SummarizeConfig:
     preset: str = X264_PRESET  # libx264 preset of the exact render, one of X264_PRESETS
     json_path: str | None = None
     plot_path: str | None = None
+    exports: tuple[str, ...] = ()  # more formats written beside the JSON (names in vidsum.exports)
     overwrite: bool = False
     strict: bool = False  # any fallback (features or scorer) is an error
     min_shot_s: float = 1.0  # shots shorter than this are merged into a neighbour (watchability)

@@ -73,6 +73,7 @@ class Summary:
     extractor: dict[str, Any]
     warnings: list[str]
     timings: dict[str, float]
+    exports: dict[str, Path] = dataclasses.field(default_factory=dict)  # format -> file (--export)
 
     @property
     def n_selected(self) -> int:
@@ -239,8 +240,111 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = round(timings.get(stage, 0.0) + time.perf_counter() - t0, 4)
 
 
-def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, progress: ProgressFn | None = None) -> Summary:
+@dataclasses.dataclass
+class Models:
+    """The scorer and the backbone, loaded once for any number of videos (``load_models``).
+
+    ``extractor`` is None when the features are computed elsewhere (an executor such as Ray's,
+    whose description ``described`` is then); ``warnings`` go into every summary's JSON.
+    """
+
+    scorer: Any
+    model_path: Path | None
+    extractor: Any
+    described: dict[str, Any]
+    warnings: list[str]
+
+
+def load_models(cfg: SummarizeConfig, described: dict[str, Any] | None = None) -> Models:
+    """Load the scorer (checkpoint or training-free) and, unless ``described`` (the description
+    of features computed elsewhere) is given, the feature extractor; check that they fit.
+
+    Raises WeightsError (``cfg.strict`` without a checkpoint or backbone) and CheckpointError
+    (a checkpoint that cannot read these features, when it was asked for explicitly).
+    """
+    warnings: list[str] = []
+
+    def warn(msg: str) -> None:
+        warnings.append(msg)
+        log.warning(msg)
+
+    device = str(resolve_device(cfg.device))
+    from vidsum.models import load_scorer
+
+    model_path, model_source = resolve_model(cfg.model)
+    if model_path is None:
+        msg = (
+            "no trained DMASum checkpoint found (--model, $VIDSUM_MODEL, weights/, user cache): using "
+            "the training-free scorer (representativeness + diversity). To use DMASum, train one with "
+            "`vidsum train --data tvsum.h5 --out runs/tvsum` and pass --model runs/tvsum/fold_0.pt "
+            "(see weights/README.md)"
+        )
+        if cfg.strict:
+            raise WeightsError(f"--strict: {msg}")
+        warn(msg)
+    # first: a broken checkpoint fails before the backbone loads
+    scorer = load_scorer(model_path, device=device)
+    extractor = None
+    backbone = cfg.backbone
+    if described is None:
+        from vidsum.backbones import backbone_for_features
+        from vidsum.features import make_extractor
+
+        if backbone == "auto" and cfg.backbone_weights is None and model_path is not None:
+            # the network the checkpoint was trained on (eccv16 files: the BVLC GoogLeNet)
+            backbone = backbone_for_features(scorer.features) or "auto"
+        extractor = make_extractor(
+            backbone=backbone,
+            backbone_weights=cfg.backbone_weights,
+            device=device,
+            batch_size=cfg.batch_size,
+            allow_fallback=not cfg.strict,
+            sample_fps=cfg.sample_fps,
+            precision=cfg.precision,
+        )
+        described = dict(extractor.describe(cfg.sample_fps))
+    wanted = "bvlc-googlenet" if backbone == "auto" else backbone
+    if described is not None and extractor is None and cfg.strict and _is_fallback(described):
+        raise WeightsError(
+            f"--strict: no {wanted} weights (--backbone-weights, weights/ or the user cache); get them with "
+            f"`vidsum weights download {wanted}`"
+        )
+    if _is_fallback(described):
+        # make_extractor has already logged why; record it for the JSON without repeating it
+        warnings.append(
+            f"no {wanted} weights (--backbone-weights, weights/ or the user cache): using the weight-free "
+            f"fallback feature ({_name(described)}); get the real backbone with "
+            f"`vidsum weights download {wanted}`"
+        )
+    if model_path is not None:
+        try:
+            w = compare_extractors(scorer.features, described, model_path)
+        except CheckpointError as exc:
+            # A checkpoint found on its own (weights/, cache) must not break the no-network
+            # path when only the weight-free feature is available: fall back, loudly.
+            if model_source in ("--model", f"${MODEL_ENV}") or cfg.strict:
+                raise
+            w = f"{exc}; using the training-free scorer instead"
+            scorer = load_scorer(None)
+            model_path = None
+        if w:
+            warn(w)
+    return Models(scorer=scorer, model_path=model_path, extractor=extractor, described=described, warnings=warnings)
+
+
+def summarize(
+    path: str | os.PathLike[str],
+    cfg: SummarizeConfig | None = None,
+    progress: ProgressFn | None = None,
+    *,
+    models: Models | None = None,
+    features: Any = None,
+) -> Summary:
     """Summarize the video at ``path`` into ``cfg.output`` (+ JSON, optional PNG).
+
+    ``models``: from ``load_models``, to reuse them across videos (else loaded here, while the
+    video starts decoding); ``features``: the video's ``vidsum.features.Features`` computed by an
+    executor (else decoded and extracted here).
 
     Raises InputError / OutputError / UsageError / WeightsError / CheckpointError / ToolError
     with the cause and the fix; nothing is left on disk when it raises.
@@ -280,6 +384,11 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
         if p is not None:
             check_output(p, role, src, cfg.overwrite, taken)
             taken.append(p)
+    export_plan: list[tuple[str, Path]] = []
+    if cfg.exports:
+        from vidsum.exports.outputs import parse_formats, plan_exports
+
+        export_plan = plan_exports(parse_formats(cfg.exports), json_path, overwrite=cfg.overwrite, protect=[src], taken=taken)
     tool = find_ffmpeg()  # before any work: a missing or too old ffmpeg is one clear line
     with _timed(timings, "probe"):
         info = video.probe(src)
@@ -297,74 +406,29 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
 
     # Decoding starts now and runs while torch is imported and the models load (seconds; more
     # when CUDA starts); its queue bounds how far ahead it gets (DECODE_AHEAD frames).
-    decoder = video.Prefetcher(
-        video.iter_frames(src, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),
-        DECODE_CHUNK, DECODE_AHEAD // DECODE_CHUNK,
-    )
+    decoder = None
+    if features is None:
+        decoder = video.Prefetcher(
+            video.iter_frames(src, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),
+            DECODE_CHUNK, DECODE_AHEAD // DECODE_CHUNK,
+        )
     try:
-        device = str(resolve_device(cfg.device))
-        model_path, model_source = resolve_model(cfg.model)
-        if model_path is None:
-            msg = (
-                "no trained DMASum checkpoint found (--model, $VIDSUM_MODEL, weights/, user cache): using "
-                "the training-free scorer (representativeness + diversity). To use DMASum, train one with "
-                "`vidsum train --data tvsum.h5 --out runs/tvsum` and pass --model runs/tvsum/fold_0.pt "
-                "(see weights/README.md)"
-            )
-            if cfg.strict:
-                raise WeightsError(f"--strict: {msg}")
-            warn(msg)
-
-        with _timed(timings, "load_model"):
-            from vidsum.models import load_scorer
-
-            # first: a broken checkpoint fails before the backbone loads
-            scorer = load_scorer(model_path, device=device)
-            from vidsum.features import make_extractor
-
-            from vidsum.backbones import backbone_for_features
-
-            backbone = cfg.backbone
-            if backbone == "auto" and cfg.backbone_weights is None and model_path is not None:
-                # the network the checkpoint was trained on (eccv16 files: the BVLC GoogLeNet)
-                backbone = backbone_for_features(scorer.features) or "auto"
-            extractor = make_extractor(
-                backbone=backbone,
-                backbone_weights=cfg.backbone_weights,
-                device=device,
-                batch_size=cfg.batch_size,
-                allow_fallback=not cfg.strict,
-                sample_fps=cfg.sample_fps,
-                precision=cfg.precision,
-            )
-            described = dict(extractor.describe(cfg.sample_fps))
-            if _is_fallback(described):
-                # make_extractor has already logged why; record it for the JSON without repeating it
-                wanted = "bvlc-googlenet" if backbone == "auto" else backbone
-                warnings.append(
-                    f"no {wanted} weights (--backbone-weights, weights/ or the user cache): using the weight-free "
-                    f"fallback feature ({_name(described)}); get the real backbone with "
-                    f"`vidsum weights download {wanted}`"
-                )
-            if model_path is not None:
-                try:
-                    w = compare_extractors(scorer.features, described, model_path)
-                except CheckpointError as exc:
-                    # A checkpoint found on its own (weights/, cache) must not break the no-network
-                    # path when only the weight-free feature is available: fall back, loudly.
-                    if model_source in ("--model", f"${MODEL_ENV}") or cfg.strict:
-                        raise
-                    w = f"{exc}; using the training-free scorer instead"
-                    scorer = load_scorer(None)
-                    model_path, model_source = None, "training-free scorer"
-                if w:
-                    warn(w)
+        if models is None:
+            with _timed(timings, "load_model"):
+                models = load_models(cfg)
+        warnings.extend(models.warnings)  # load_models has logged them; recorded for the JSON
+        scorer, model_path, described = models.scorer, models.model_path, dict(models.described)
 
         # 2. the slow part: decode + features
-        with _timed(timings, "features"):
-            feats = extractor.extract(src, sample_fps=cfg.sample_fps, progress=progress, decoder=decoder)
+        if features is None:
+            if models.extractor is None:
+                raise UsageError("summarize: these models were loaded without an extractor; pass the features")
+            with _timed(timings, "features"):
+                features = models.extractor.extract(src, sample_fps=cfg.sample_fps, progress=progress, decoder=decoder)
+        feats = features
     finally:
-        decoder.close()
+        if decoder is not None:
+            decoder.close()
     x = np.asarray(feats.features, dtype=np.float32)
     picks = np.asarray(feats.picks, dtype=np.int64)
     info = feats.info or info
@@ -449,7 +513,25 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
             model=str(model_path) if model_path else None, extractor=described, warnings=warnings,
             timings=timings,
         )
+    if export_plan:
+        # After the clip and the JSON are in place: the formats read them (chapters go into the
+        # clip), and a failing format must not take the finished summary with it.
+        summary = dataclasses.replace(summary, exports=_write_exports(doc, export_plan, ExportContext(json_path, src, out)))
     return summary
+
+
+def _write_exports(doc: dict[str, Any], plan: list[tuple[str, Path]], ctx: Any) -> dict[str, Path]:
+    from vidsum.errors import VidsumError
+    from vidsum.exports.outputs import write_exports
+
+    try:
+        return dict(zip((name for name, _ in plan), write_exports(doc, plan, ctx)))
+    except VidsumError as exc:
+        names = ",".join(name for name, _ in plan)
+        raise type(exc)(
+            f"{exc} (the clip {ctx.clip} and {ctx.summary_json} are complete; once the cause is fixed, "
+            f"`vidsum export {ctx.summary_json} --format {names} --overwrite` writes the formats)"
+        ) from exc
 
 
 def _name(described: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from vidsum.cli import dataset, evaluate, features, summarize, train, weights
+from vidsum.cli import dataset, evaluate, export, features, summarize, train, weights
 
 app = typer.Typer(
     name="vidsum",
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 
 app.command("summarize")(summarize.summarize_command)
+app.command("export")(export.export_command)
 app.command("train")(train.train_command)
 app.command("eval")(evaluate.eval_command)
 app.command("features")(features.features_command)

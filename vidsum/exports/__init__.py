@@ -10,7 +10,9 @@ e.g. ``csv_table.py``) with ``write(doc, out, ctx)`` and ``SPEC = ExportSpec(...
 from __future__ import annotations
 
 from vidsum.errors import UsageError
-from vidsum.exports import json_doc, plot
+from vidsum.exports import (
+    chapters, csv_table, edl, fcpxml, html_report, json_doc, otio_timeline, plot, storyboard, subtitles,
+)
 from vidsum.exports.base import ExportContext, ExportSpec
 
 __all__ = ["EXPORTS", "ExportContext", "ExportSpec", "get_export"]
@@ -18,6 +20,14 @@ __all__ = ["EXPORTS", "ExportContext", "ExportSpec", "get_export"]
 EXPORTS: dict[str, ExportSpec] = {
     json_doc.SPEC.name: json_doc.SPEC,
     plot.SPEC.name: plot.SPEC,
+    csv_table.SPEC.name: csv_table.SPEC,
+    edl.SPEC.name: edl.SPEC,
+    otio_timeline.SPEC.name: otio_timeline.SPEC,
+    fcpxml.SPEC.name: fcpxml.SPEC,
+    chapters.SPEC.name: chapters.SPEC,
+    subtitles.SPEC.name: subtitles.SPEC,
+    storyboard.SPEC.name: storyboard.SPEC,
+    html_report.SPEC.name: html_report.SPEC,
 }
 
 
