@@ -67,6 +67,29 @@ class BackboneSpec:
         return self.frame_features is not None
 
 
+def read_state_dict(path: str | Path, fix: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read a torch weight file (``weights_only``): a state dict, or a dict holding one under
+    "state_dict" (checkpoints, converted files) -> (state_dict, the other entries).
+
+    Raises WeightsError naming the file, with ``fix`` (what to do) appended, when it is neither.
+    """
+    import torch
+
+    from vidsum.errors import WeightsError
+
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for a damaged or non-torch file
+        raise WeightsError(f"{path}: not a readable torch weight file ({type(exc).__name__}); {fix}") from exc
+    meta: dict[str, Any] = {}
+    if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
+        meta = {k: v for k, v in obj.items() if k != "state_dict"}
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict):
+        raise WeightsError(f"{path}: holds a {type(obj).__name__}, not a state dict; {fix}")
+    return obj, meta
+
+
 def resize_frames(frames: np.ndarray, size: tuple[int, int] = FRAME_SIZE) -> np.ndarray:
     """(N, H, W, 3) uint8 -> (N, size[1], size[0], 3) uint8 (no copy when already that size)."""
     import cv2

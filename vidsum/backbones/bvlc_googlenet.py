@@ -39,6 +39,7 @@ from torch import nn
 
 from vidsum import weights as weights_mod
 from vidsum.backbones.base import BackboneSpec, OpenedWeights
+from vidsum.backbones.base import read_state_dict as base_read_state_dict
 from vidsum.errors import WeightsError
 from vidsum.io import atomic_path
 
@@ -429,21 +430,7 @@ def read_state_dict(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
 
     Raises WeightsError naming the file when it is not a readable torch file.
     """
-    path = Path(path)
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for a damaged or non-torch file
-        raise WeightsError(
-            f"{path}: not a readable torch weight file ({type(exc).__name__}); convert the official caffemodel "
-            "with `vidsum weights import bvlc_googlenet.caffemodel`"
-        ) from exc
-    meta: dict[str, Any] = {}
-    if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
-        meta = {k: v for k, v in obj.items() if k != "state_dict"}
-        obj = obj["state_dict"]
-    if not isinstance(obj, dict):
-        raise WeightsError(f"{path}: holds a {type(obj).__name__}, not a state dict")
-    return obj, meta
+    return base_read_state_dict(path, "convert the official caffemodel with `vidsum weights import bvlc_googlenet.caffemodel`")
 
 
 def is_caffemodel(path: str | Path) -> bool:
