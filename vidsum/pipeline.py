@@ -129,9 +129,16 @@ def load_models(cfg: SummarizeConfig, described: dict[str, Any] | None = None) -
     # first: a broken checkpoint fails before the backbone loads
     scorer = load_scorer(model_path, device=device)
     extractor = None
+    backbone = cfg.backbone
     if described is None:
+        from vidsum.backbones import backbone_for_features
+
+        if backbone == "auto" and cfg.backbone_weights is None and model_path is not None:
+            # the network the checkpoint was trained on (eccv16 files: the BVLC GoogLeNet)
+            backbone = backbone_for_features(scorer.features) or "auto"
         extractor = make_extractor(
             FeaturesConfig(
+                backbone=backbone,
                 backbone_weights=cfg.backbone_weights,
                 device=device,
                 batch_size=cfg.batch_size,
@@ -144,9 +151,10 @@ def load_models(cfg: SummarizeConfig, described: dict[str, Any] | None = None) -
         if extractor.warning:
             warnings.append(extractor.warning)  # make_extractor has logged it; recorded for the JSON
     elif is_fallback(described):  # features made elsewhere (an executor's workers) fell back
+        wanted = "bvlc-googlenet" if backbone == "auto" else backbone
         if cfg.strict:
-            raise WeightsError(f"--strict: {fallback_warning('googlenet-imagenet', None)}")
-        warnings.append(fallback_warning("googlenet-imagenet", None))
+            raise WeightsError(f"--strict: {fallback_warning(wanted, wanted, None)}")
+        warnings.append(fallback_warning(wanted, wanted, None))
     if model_path is not None:
         try:
             w = compare_extractors(scorer.features, described, model_path)
