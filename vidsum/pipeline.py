@@ -321,8 +321,11 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
 
     # Decoding starts now and runs while torch is imported and the models load (seconds; more
     # when CUDA starts); its queue bounds how far ahead it gets (DECODE_AHEAD frames).
+    from vidsum import ffstream
+
+    decoder_name = ffstream.resolve_decoder(cfg.frame_decoder, exact=False)
     decoder = video.Prefetcher(
-        video.iter_frames(src, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),
+        ffstream.open_frames(src, decoder_name, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),
         DECODE_CHUNK, DECODE_AHEAD // DECODE_CHUNK,
     )
     try:
@@ -465,6 +468,9 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
                 summary_duration_s=float(rendered.duration_s), timings_s=timings, warnings=warnings,
                 has_audio=bool(info.has_audio), fast=cfg.fast,
             )
+        # Which decoder chose the frames: with ffmpeg-noref the picks are the frames really used,
+        # not exactly every (fps / sample_fps)-th (docs/output.md).
+        doc["sampling"]["frame_decoder"] = decoder_name
         write_json(stack.enter_context(atomic_path(json_path)), doc)
         timings["total"] = round(time.perf_counter() - t_start, 4)
         summary = Summary(

@@ -52,6 +52,11 @@ def summarize_command(
         "veryfast", "--preset", help="libx264 preset of the exact render: ultrafast ... veryslow. Faster presets "
         "encode sooner but write larger files (ultrafast: ~2x faster, ~2x larger).",
     ),
+    frame_decoder: str = typer.Option(
+        "auto", "--frame-decoder", help="Frame decoder: auto (= ffmpeg-noref), ffmpeg-noref (ffmpeg skips frames nothing "
+        "references and scales to 224x224; a sampled frame may move to the next decoded one, ~30 % faster on "
+        "H.264/HEVC with B-frames), ffmpeg (same picks as opencv, scaled by ffmpeg) or opencv (every frame decoded).",
+    ),
     json_path: Optional[Path] = typer.Option(
         None, "--json", help="Where to write the JSON report. Default: the clip path with .json.", show_default=False,
     ),
@@ -88,6 +93,7 @@ def summarize_command(
             precision=precision,
             fast=fast,
             preset=preset,
+            frame_decoder=frame_decoder,
             json_path=str(json_path) if json_path else None,
             plot_path=str(plot) if plot else None,
             overwrite=overwrite,
