@@ -44,7 +44,8 @@ def make_videos(folder: Path, n: int, duration_s: float) -> list[Path]:
 def build_extractor(kind: str, tmp: Path):  # type: ignore[no-untyped-def]
     import torch
 
-    from vidsum.features import GoogLeNet, make_extractor
+    from vidsum.backbones.googlenet import GoogLeNet
+    from vidsum.features import make_extractor
 
     if kind == "fallback":
         return make_extractor(allow_download=False, device="cpu")
@@ -67,7 +68,7 @@ def main() -> None:
     import logging
 
     logging.basicConfig(level=logging.ERROR)
-    from vidsum.batch import extract_batch
+    from vidsum.extraction import extract_batch
 
     t0 = time.perf_counter()
     videos = make_videos(args.cache, args.videos, args.duration)

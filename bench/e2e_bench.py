@@ -85,8 +85,9 @@ def make_weights(work: Path) -> tuple[Path, Path, dict]:
 
     from vidsum.checkpoint import save_checkpoint
     from vidsum.config import ModelConfig
-    from vidsum.features import GoogLeNet, make_extractor
-    from vidsum.model import DMASum
+    from vidsum.backbones.googlenet import GoogLeNet
+    from vidsum.features import make_extractor
+    from vidsum.models.dmasum import DMASum
 
     backbone = work / "googlenet-random.pth"
     if not backbone.exists():
@@ -108,7 +109,7 @@ def make_fallback_checkpoint(work: Path) -> Path:
     from vidsum.checkpoint import save_checkpoint
     from vidsum.config import ModelConfig
     from vidsum.features import FallbackExtractor
-    from vidsum.model import DMASum
+    from vidsum.models.dmasum import DMASum
 
     ckpt = work / "dmasum-paper-random-fallback.pt"
     if not ckpt.exists():
@@ -206,9 +207,9 @@ def peer_pipeline(video: Path, backbone: Path, ckpt: Path, out: Path, reference:
     import cv2
     import torch
 
-    from vidsum.checkpoint import load_model, predict
+    from vidsum.models import load_model, predict
     from vidsum.config import X264_PRESET
-    from vidsum.features import GoogLeNet
+    from vidsum.backbones.googlenet import GoogLeNet
     from vidsum.render import X264_CRF
     from vidsum.selection import budget_frames, frame_scores_from_steps, select_shots
 

@@ -82,7 +82,8 @@ def decode_read_all(path: Path) -> int:
 def googlenet_rates(n: int, warmup: int = 2) -> dict[str, float]:
     import torch
 
-    from vidsum.features import GoogLeNet, GoogLeNetExtractor, to_input
+    from vidsum.backbones.googlenet import GoogLeNet
+    from vidsum.features import GoogLeNetExtractor, to_input
 
     torch.manual_seed(0)
     net = GoogLeNet().eval()
@@ -113,7 +114,8 @@ def main() -> None:
 
     import torch
 
-    from vidsum.features import GoogLeNet, GoogLeNetExtractor
+    from vidsum.backbones.googlenet import GoogLeNet
+    from vidsum.features import GoogLeNetExtractor
     from vidsum.video import probe
 
     torch.manual_seed(0)

@@ -60,7 +60,7 @@ def time_one(data: Path, strategy: str, size: str, n_tasks: int, threads: int) -
     import torch
 
     from vidsum.config import ModelConfig, TrainConfig
-    from vidsum.model import DMASum
+    from vidsum.models.dmasum import DMASum
     from vidsum.train import _tasks, _to_videos, maml_step, meta_step, plain_step
 
     torch.set_num_threads(threads)
@@ -146,7 +146,7 @@ def sweep(args: argparse.Namespace) -> None:
     import torch
 
     from tests.h5gen import make_dataset
-    from vidsum.checkpoint import predict
+    from vidsum.models import predict
     from vidsum.config import ModelConfig, TrainConfig
     from vidsum.data import load_datasets
     from vidsum.evaluation import evaluate, random_baseline

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.videogen import make_video
+
+RAY_STORE_BYTES = 256 * 1024 * 1024  # the test cluster's object store: small, the machine is shared
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -34,3 +37,17 @@ def real_videos() -> Path:
     if not folder or not Path(folder).is_dir():
         pytest.skip("VIDSUM_TEST_VIDEOS is not set to a folder of real videos")
     return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def ray_address() -> Any:
+    """One local Ray cluster (2 CPUs) for the whole test session: Ray starts slowly on 2 cores.
+
+    Yields its address, for drivers in subprocesses; skipped when Ray is not installed.
+    """
+    ray = pytest.importorskip("ray")
+    ctx = ray.init(num_cpus=2, include_dashboard=False, object_store_memory=RAY_STORE_BYTES, logging_level="warning")
+    try:
+        yield ctx.address_info["gcs_address"]
+    finally:
+        ray.shutdown()

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from vidsum.checkpoint import load_checkpoint, load_model, predict, save_checkpoint
+from vidsum.checkpoint import load_checkpoint, save_checkpoint
 from vidsum.config import ModelConfig
 from vidsum.errors import CheckpointError, OutputError
-from vidsum.model import DMASum
+from vidsum.models import load_model, load_scorer, predict
+from vidsum.models.dmasum import DMASum
 
 torch.set_num_threads(1)
 
@@ -33,7 +35,7 @@ def saved(tmp_path: Path) -> tuple[Path, DMASum]:
 def test_round_trip_is_plain_data_and_same_scores(saved: tuple[Path, DMASum]) -> None:
     path, model = saved
     raw = torch.load(path, weights_only=True)  # plain data only: no pickled classes
-    assert raw["format"] == 1
+    assert raw["format"] == 2 and raw["arch"] == "dmasum"
     assert raw["config"]["d_model"] == 8 and raw["config"]["attention"] == "moa"
     assert raw["features"] == {"backbone": "googlenet-pool5", "dim": 12, "sample_fps": 2.0}
     assert raw["train"] == {"strategy": "meta", "epoch": 3, "keys": ["a", "b"]}
@@ -79,8 +81,8 @@ def test_missing_corrupt_and_foreign_files(tmp_path: Path, saved: tuple[Path, DM
         load_checkpoint(foreign)
     newer = tmp_path / "newer.pt"
     ckpt = load_checkpoint(saved[0])
-    torch.save({**ckpt, "format": 2}, newer)
-    with pytest.raises(CheckpointError, match="format 2 is not supported"):
+    torch.save({**ckpt, "format": 3}, newer)
+    with pytest.raises(CheckpointError, match="format 3 is not supported"):
         load_checkpoint(newer)
 
 
@@ -105,3 +107,20 @@ def test_pickled_class_is_refused(tmp_path: Path) -> None:
 def test_save_into_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="does not exist"):
         save_checkpoint(tmp_path / "no" / "x.pt", DMASum(CFG), CFG, {})
+
+
+def test_format_1_checkpoint_loads_as_dmasum_and_predicts_the_same() -> None:
+    """tests/data/format1_dmasum.pt was written by the last format-1 vidsum
+    (tests/make_format1_checkpoint.py), with the scores that vidsum computed."""
+    data = Path(__file__).resolve().parent / "data"
+    expected = json.loads((data / "format1_dmasum.json").read_text())
+    ckpt = load_checkpoint(data / "format1_dmasum.pt")
+    assert ckpt["format"] == 1 and ckpt["arch"] == "dmasum"
+    model, _ = load_model(data / "format1_dmasum.pt")
+    assert isinstance(model, DMASum)
+    x = np.random.default_rng(expected["input_seed"]).normal(size=expected["input_shape"]).astype(np.float32)
+    np.testing.assert_array_equal(predict(model, x), np.asarray(expected["scores"], dtype=np.float32))
+    scorer = load_scorer(data / "format1_dmasum.pt")
+    assert scorer.name == "dmasum" and scorer.features == ckpt["features"]
+    shots = np.array([[0, 39]])
+    np.testing.assert_array_equal(scorer.score(x, shots, np.arange(40), 40), predict(model, x))

@@ -91,7 +91,7 @@ def _tiny_checkpoint(path: Path, train_keys: list[str], test_keys: list[str]) ->
 
     from vidsum.checkpoint import save_checkpoint
     from vidsum.config import ModelConfig
-    from vidsum.model import DMASum
+    from vidsum.models.dmasum import DMASum
 
     torch.manual_seed(0)
     cfg = ModelConfig(
@@ -104,7 +104,7 @@ def _tiny_checkpoint(path: Path, train_keys: list[str], test_keys: list[str]) ->
     not (Path(__file__).parents[1] / "vidsum" / "checkpoint.py").exists(), reason="vidsum.checkpoint not present"
 )
 def test_model_checkpoint(tvsum: Path, tmp_path: Path) -> None:
-    from vidsum.checkpoint import load_model, predict
+    from vidsum.models import load_model, predict
 
     keys = list(load_datasets([tvsum]))
     ckpt = tmp_path / "fold_0.pt"

@@ -98,7 +98,7 @@ def test_subprocess_with_explicit_googlenet_weights(folder: Path, tmp_path: Path
     features, and the file's sha256 and the precision recorded in the extractor description."""
     import torch
 
-    from vidsum.features import GoogLeNet
+    from vidsum.backbones.googlenet import GoogLeNet
 
     torch.manual_seed(0)
     weights = tmp_path / "random-googlenet.pth"

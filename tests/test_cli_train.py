@@ -43,7 +43,7 @@ def test_tiny_train_then_eval_through_the_cli(dataset: Path, tmp_path: Path) -> 
                                   "--json", str(tmp_path / "ev.json")])
     assert ev.exit_code == 0, ev.output
     row = json.loads((tmp_path / "ev.json").read_text())["rows"][0]
-    from vidsum.checkpoint import load_model, predict
+    from vidsum.models import load_model, predict
     from vidsum.data import load_datasets
     from vidsum.evaluation import evaluate
 

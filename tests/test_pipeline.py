@@ -12,9 +12,9 @@ import pytest
 
 from vidsum.config import SummarizeConfig, from_dict
 from vidsum.errors import CheckpointError, InputError, OutputError, UsageError, WeightsError
+from vidsum.io import default_output
 from vidsum.pipeline import (
     compare_extractors,
-    default_output,
     drop_isolated_short,
     merge_short_shots,
     parse_length,
@@ -197,6 +197,10 @@ def test_summarize_fallback_path(cut_video: tuple[Path, list[float]], tmp_path: 
     assert doc["summary"]["n_frames"] == chosen_frames
     text = json.dumps(doc)
     assert "training-free" in text and "fallback" in text
+    # the ffmpeg that cut the clip, as the policy chose it (tests follow VIDSUM_FFMPEG too)
+    from vidsum.ffmpeg import find_ffmpeg
+
+    assert doc["ffmpeg"] == find_ffmpeg().to_dict() and doc["ffmpeg"]["version"]
     assert len(s.warnings) == 2
 
 
@@ -237,7 +241,7 @@ def _tiny_checkpoint(path: Path, dim: int, features_info: dict) -> Path:
 
     from vidsum.checkpoint import save_checkpoint
     from vidsum.config import ModelConfig
-    from vidsum.model import DMASum
+    from vidsum.models.dmasum import DMASum
 
     torch.manual_seed(0)
     cfg = ModelConfig(input_dim=dim, d_model=16, layers_visual=1, layers_sequential=1, lstm_hidden=8,
@@ -246,7 +250,7 @@ def _tiny_checkpoint(path: Path, dim: int, features_info: dict) -> Path:
 
 
 def test_summarize_with_tiny_dmasum_checkpoint(cut_video: tuple[Path, list[float]], tmp_path: Path) -> None:
-    from vidsum.checkpoint import load_model, predict
+    from vidsum.models import load_model, predict
     from vidsum.features import FallbackExtractor
 
     src, _ = cut_video

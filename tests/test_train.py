@@ -10,12 +10,12 @@ import torch
 from torch.func import functional_call
 
 from tests.h5gen import make_dataset
-from vidsum.checkpoint import load_model
+from vidsum.models import load_model
 from vidsum.config import ModelConfig, TrainConfig
 from vidsum.data import load_datasets
 from vidsum.errors import DatasetError, OutputError, UsageError
 from vidsum.evaluation import random_baseline
-from vidsum.model import DMASum
+from vidsum.models.dmasum import DMASum
 from vidsum.train import (
     check_splits,
     holdout,

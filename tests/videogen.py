@@ -7,11 +7,12 @@ between segments is a true shot boundary that KTS should recover.
 from __future__ import annotations
 
 import functools
+import struct
 import subprocess
 from pathlib import Path
 from typing import Sequence
 
-from vidsum.render import ffmpeg_path as ffmpeg_exe
+from vidsum.ffmpeg import ffmpeg_path as ffmpeg_exe
 
 # Distinct lavfi sources; {w}x{h}, {r} frame rate and {d} duration are filled in.
 SOURCES = [
@@ -43,6 +44,54 @@ def add_subtitles(src: Path, dst: Path, codec: str = "srt") -> Path:
         check=True,
     )
     return dst
+
+
+def set_rotation(path: Path, degrees: int) -> Path:
+    """Write a display matrix rotating the video track of the mp4 at ``path`` by ``degrees``
+    clockwise (90, 180, 270), in place, as phones do.
+
+    The matrix is patched into the track header box directly: ffmpeg has no option for it that
+    every supported version shares (``-display_rotation`` is new in 6.1, the ``rotate`` tag is
+    ignored from 7.0 on).
+    """
+    data = bytearray(path.read_bytes())
+
+    def boxes(start: int, end: int):
+        while start + 8 <= end:
+            size, kind = struct.unpack(">I4s", data[start : start + 8])
+            header = 8
+            if size == 1:
+                size, header = struct.unpack(">Q", data[start + 8 : start + 16])[0], 16
+            elif size == 0:
+                size = end - start
+            yield kind, start + header, start + size
+            start += size
+
+    def child(start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+        return next(((a, b) for k, a, b in boxes(start, end) if k == kind), None)
+
+    moov = child(0, len(data), b"moov")
+    assert moov is not None, f"{path}: no moov box"
+    for kind, a, b in boxes(*moov):
+        mdia = child(a, b, b"mdia") if kind == b"trak" else None
+        hdlr = child(*mdia, b"hdlr") if mdia else None
+        if hdlr is None or data[hdlr[0] + 8 : hdlr[0] + 12] != b"vide":
+            continue
+        tkhd = child(a, b, b"tkhd")
+        assert tkhd is not None
+        at = tkhd[0] + (52 if data[tkhd[0]] == 1 else 40)  # version 1 has 64-bit times
+        width, height = (v >> 16 for v in struct.unpack(">II", data[at + 36 : at + 44]))
+        # (a, b, c, d, tx, ty) as the mov muxer writes them, 16.16 fixed point; u, v, w in 2.30.
+        a_, b_, c_, d_, tx, ty = {
+            90: (0, 1, -1, 0, height, 0),
+            180: (-1, 0, 0, -1, width, height),
+            270: (0, -1, 1, 0, 0, width),
+        }[degrees]
+        matrix = [a_ << 16, b_ << 16, 0, c_ << 16, d_ << 16, 0, tx << 16, ty << 16, 1 << 30]
+        data[at : at + 36] = struct.pack(">9i", *matrix)
+        path.write_bytes(bytes(data))
+        return path
+    raise AssertionError(f"{path}: no video track")
 
 
 def make_video(

@@ -21,6 +21,6 @@ def summarize(*args: Any, **kwargs: Any) -> Any:
 
 def load_model(*args: Any, **kwargs: Any) -> Any:
     """Load a DMASum checkpoint; see ``vidsum.checkpoint.load_model``."""
-    from vidsum.checkpoint import load_model as _load_model
+    from vidsum.models import load_model as _load_model
 
     return _load_model(*args, **kwargs)

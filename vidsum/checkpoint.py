@@ -1,13 +1,18 @@
-"""Plain-data DMASum checkpoints: save, load, rebuild the model, predict.
+"""Plain-data model checkpoints: the file format, written and read in one place.
 
 A checkpoint is a dict of plain types and tensors only (never pickled classes), loadable with
 ``torch.load(path, weights_only=True)``::
 
-    {"format": 1,
-     "config": {...ModelConfig fields...},
+    {"format": 2,
+     "arch": "dmasum",                                                 # vidsum.models.MODELS key
+     "config": {...the family's config fields...},
      "state_dict": {name: tensor},
      "features": {"backbone": "googlenet-pool5", "dim": 1024, ...},   # how inputs were made
      "train": {...}}                                                   # provenance, free-form
+
+Format 1 (before model families) had no "arch": every such file is a DMASum, and
+``load_checkpoint`` returns it with ``"arch": "dmasum"``. Rebuilding the model is
+``vidsum.models.load_model``; this module knows no model class.
 """
 
 from __future__ import annotations
@@ -20,14 +25,15 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from vidsum.config import ModelConfig, from_dict, to_dict
-from vidsum.errors import CheckpointError, OutputError, UsageError
+from vidsum.config import to_dict
+from vidsum.errors import CheckpointError, OutputError
 from vidsum.io import atomic_path
-from vidsum.model import DMASum
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
+READABLE_FORMATS = (1, 2)
+FORMAT_1_ARCH = "dmasum"  # format 1 files predate model families: all are DMASum
 DATASET_FEATURES = {"backbone": "unknown (eccv16 dataset features)"}
 
 
@@ -46,22 +52,29 @@ def _plain(obj: Any) -> Any:
 
 def save_checkpoint(
     path: str | os.PathLike[str],
-    model: DMASum,
-    cfg: ModelConfig,
+    model: "torch.nn.Module",
+    cfg: Any,
     features_info: Mapping[str, Any],
     extra: Mapping[str, Any] | None = None,
+    arch: str | None = None,
 ) -> Path:
     """Write ``model``'s weights as a plain-data checkpoint, atomically; returns the path.
 
-    ``features_info`` describes the feature extractor the model was trained on (backbone, dim,
-    sampling); ``extra`` goes under ``"train"`` (strategy, fold, selected epoch, ...).
+    ``cfg`` is the family's config dataclass; ``arch`` its registry name (default: the model
+    class's ``arch`` attribute). ``features_info`` describes the feature extractor the model was
+    trained on (backbone, dim, sampling); ``extra`` goes under ``"train"`` (strategy, fold,
+    selected epoch, ...).
     """
+    arch = arch or getattr(model, "arch", None)
+    if not arch:
+        raise ValueError(f"{type(model).__name__} has no 'arch' attribute; pass arch= (a vidsum.models.MODELS name)")
     path = Path(path)
     if not path.parent.is_dir():
         raise OutputError(f"{path}: folder {path.parent} does not exist; create it or choose another path")
     state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
     payload = {
         "format": FORMAT,
+        "arch": str(arch),
         "config": to_dict(cfg),
         "state_dict": state,
         "features": _plain(dict(features_info)),
@@ -73,7 +86,8 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and validate a checkpoint; returns the plain dict (tensors on the CPU).
+    """Read and validate a checkpoint; returns the plain dict (tensors on the CPU), with "arch"
+    filled in for format 1 files.
 
     Raises CheckpointError naming the file for a missing, corrupt, foreign or too-new file.
     """
@@ -96,54 +110,13 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
             "'features'); use a file written by `vidsum train`"
         )
     fmt = ckpt.get("format")
-    if fmt != FORMAT:
+    if fmt not in READABLE_FORMATS:
         raise CheckpointError(
-            f"{path}: checkpoint format {fmt!r} is not supported (this vidsum reads format {FORMAT}); "
-            "upgrade vidsum or re-train"
+            f"{path}: checkpoint format {fmt!r} is not supported (this vidsum reads formats "
+            f"{', '.join(map(str, READABLE_FORMATS))}); upgrade vidsum or re-train"
         )
+    if fmt == 1:
+        ckpt["arch"] = FORMAT_1_ARCH
+    elif not isinstance(ckpt.get("arch"), str):
+        raise CheckpointError(f"{path}: format 2 checkpoint without an 'arch' name; use a file written by `vidsum train`")
     return ckpt
-
-
-def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> tuple[DMASum, dict[str, Any]]:
-    """Rebuild DMASum from a checkpoint, in eval mode on ``device``; returns (model, checkpoint dict)."""
-    ckpt = load_checkpoint(path)
-    try:
-        cfg = from_dict(ModelConfig, dict(ckpt["config"]), where=str(path))
-    except (UsageError, TypeError) as exc:
-        raise CheckpointError(f"{path}: invalid model config in checkpoint: {exc}; re-train it") from exc
-    model = DMASum(cfg)
-    try:
-        model.load_state_dict(ckpt["state_dict"], strict=True)
-    except RuntimeError as exc:
-        raise CheckpointError(
-            f"{path}: weights do not match the model config ({str(exc).splitlines()[0][:200]}); "
-            "the file was edited or written by another program: re-train it"
-        ) from exc
-    model.to(device).eval()
-    return model, ckpt
-
-
-def predict(model: DMASum, features: np.ndarray, device: str | torch.device = "cpu") -> np.ndarray:
-    """Importance scores for one video: features (n_steps, D) float -> (n_steps,) float32 in (0, 1).
-
-    Runs in eval mode under ``torch.inference_mode`` (memory O(chunk * n_steps), see model.py);
-    the model's training/eval mode is restored afterwards.
-    """
-    features = np.asarray(features)
-    dim = model.cfg.input_dim
-    if features.ndim != 2 or features.shape[1] != dim:
-        raise CheckpointError(
-            f"the model expects (n_steps, {dim}) features but got shape {features.shape}; "
-            "use the checkpoint trained on the same feature extractor"
-        )
-    if features.shape[0] == 0:
-        return np.zeros(0, dtype=np.float32)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            x = torch.as_tensor(features, dtype=torch.float32, device=device)
-            scores = model(x).float().cpu().numpy()
-    finally:
-        model.train(was_training)
-    return scores.astype(np.float32, copy=False)

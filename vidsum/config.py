@@ -1,9 +1,13 @@
-"""Frozen configuration dataclasses. Defaults live here; CLI flags override them; the
-resolved config is saved next to results. Unknown keys are errors (``from_dict``)."""
+"""Frozen configuration dataclasses and the defaults every module shares, each defined once.
+
+Defaults live here; CLI flags override them; the resolved config is saved next to results.
+Unknown keys are errors (``from_dict``).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, Literal, TypeVar
 
 from vidsum.errors import UsageError
@@ -25,6 +29,59 @@ def from_dict(cls: type[T], data: dict[str, Any], where: str = "config") -> T:
 
 def to_dict(obj: Any) -> dict[str, Any]:
     return dataclasses.asdict(obj)
+
+
+SAMPLE_FPS = 2.0  # frames per second sampled for features (the public datasets: every 15th at 30 fps)
+DEFAULT_BUDGET = 0.15  # fraction of the duration: the public benchmarks' summary length
+# Backbone inference precision: "auto" = fp16 on a GPU, fp32 on the CPU (vidsum.features).
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def check_device(device: str) -> None:
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``; anything else is a UsageError (whether the GPU
+    exists is checked when the device is used, by ``vidsum.device.resolve_device``)."""
+    if device in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", str(device)):
+        return
+    raise UsageError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', not {device!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class FeaturesConfig:
+    """How frames become features: everything needed to rebuild the same extractor anywhere.
+
+    Plain values only, so that ``to_dict``/``FeaturesConfig.from_dict`` carry it to another
+    process or machine. ``backbone``: a name of ``vidsum.backbones.BACKBONES`` or "auto" (the
+    GoogLeNet when its weights are found, else the weight-free fallback when ``allow_fallback``).
+    ``backbone_weights``: an explicit weight file. ``batch_size`` None: the extractor's default.
+    ``allow_download`` None: download unless VIDSUM_OFFLINE=1.
+    """
+
+    backbone: str = "auto"
+    backbone_weights: str | None = None
+    device: str = "auto"
+    batch_size: int | None = None  # frames per forward pass
+    precision: str = "auto"  # one of PRECISIONS
+    sample_fps: float = SAMPLE_FPS  # frames per second
+    allow_fallback: bool = True
+    allow_download: bool | None = None
+
+    def __post_init__(self) -> None:
+        check_device(self.device)
+        if self.batch_size is not None and self.batch_size < 1:
+            raise UsageError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.precision not in PRECISIONS:
+            raise UsageError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        if not self.sample_fps > 0:
+            raise UsageError(f"sample_fps must be > 0, got {self.sample_fps}")
+        if self.backbone_weights is not None and not isinstance(self.backbone_weights, str):
+            object.__setattr__(self, "backbone_weights", str(self.backbone_weights))
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "FeaturesConfig":
+        return from_dict(cls, dict(data), where="features config")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,15 +135,14 @@ class TrainConfig:
     task_videos: int = 3  # videos per task for batch-meta and maml
     val_fraction: float = 0.15  # of each training fold, held out to pick the epoch
     seed: int = 0
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: str = "auto"  # auto, cpu, cuda or cuda:N
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
             raise UsageError(f"strategy must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}")
         if self.split not in SPLITS:
             raise UsageError(f"split must be one of {', '.join(SPLITS)}, not {self.split!r}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise UsageError(f"device must be 'auto', 'cpu' or 'cuda', not {self.device!r}")
+        check_device(self.device)
         for name in ("folds", "epochs", "inner_steps", "task_videos"):
             if getattr(self, name) < 1:
                 raise UsageError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -98,9 +154,6 @@ class TrainConfig:
             raise UsageError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
 
 
-DEFAULT_BUDGET = 0.15  # fraction of the duration: the public benchmarks' summary length
-# Backbone inference precision: "auto" = fp16 on a GPU, fp32 on the CPU (vidsum.features).
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # libx264 presets, fastest first, and the exact render's default (sizes and times: docs/output.md).
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 X264_PRESET = "veryfast"
@@ -124,10 +177,10 @@ class SummarizeConfig:
     output: str | None = None
     budget: float = DEFAULT_BUDGET
     length_s: float | None = None
-    sample_fps: float = 2.0  # frames per second sampled for features (public datasets: 2)
+    sample_fps: float = SAMPLE_FPS  # frames per second sampled for features
     model: str | None = None  # DMASum checkpoint; None: $VIDSUM_MODEL > weights/ > user cache > fallback
     backbone_weights: str | None = None  # GoogLeNet state dict; None: user cache, else fallback feature
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: str = "auto"  # auto, cpu, cuda or cuda:N
     batch_size: int | None = None  # frames per forward pass; None: the extractor's default
     precision: str = "auto"  # backbone precision, one of PRECISIONS
     fast: bool = False  # stream-copy cuts at keyframes (not frame-accurate)
@@ -135,6 +188,7 @@ class SummarizeConfig:
     frame_decoder: str = "auto"  # one of FRAME_DECODERS ("auto": ffmpeg-noref when ffmpeg runs)
     json_path: str | None = None
     plot_path: str | None = None
+    exports: tuple[str, ...] = ()  # more formats written beside the JSON (names in vidsum.exports)
     overwrite: bool = False
     strict: bool = False  # any fallback (features or scorer) is an error
     min_shot_s: float = 1.0  # shots shorter than this are merged into a neighbour (watchability)
@@ -147,8 +201,7 @@ class SummarizeConfig:
             raise UsageError(f"length must be positive, got {self.length_s} s")
         if not self.sample_fps > 0:
             raise UsageError(f"sample_fps must be > 0, got {self.sample_fps}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise UsageError(f"device must be 'auto', 'cpu' or 'cuda', not {self.device!r}")
+        check_device(self.device)
         if self.batch_size is not None and self.batch_size < 1:
             raise UsageError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.precision not in PRECISIONS:
@@ -161,3 +214,23 @@ class SummarizeConfig:
             raise UsageError(
                 f"need 0 <= min_shot_s < max_shot_s, got {self.min_shot_s} and {self.max_shot_s}"
             )
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    """Options of ``vidsum eval`` / ``vidsum.evaluation``: the summary budget (fraction of each
+    video's frames), the random baseline's draws and seed, and whether only the checkpoint's
+    recorded test videos are scored."""
+
+    budget: float = DEFAULT_BUDGET
+    draws: int = 10  # random-baseline draws averaged
+    seed: int = 0
+    test_only: bool = False
+    device: str = "auto"  # auto, cpu, cuda or cuda:N
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.budget <= 1.0:
+            raise UsageError(f"--budget must be a fraction in (0, 1], got {self.budget}")
+        if self.draws < 1:
+            raise UsageError(f"draws must be >= 1, got {self.draws}")
+        check_device(self.device)

@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vidsum.errors import InputError
+from vidsum.errors import InputError, ToolError
+from vidsum.ffmpeg import FFmpeg, find_ffmpeg
 from vidsum.progress import ProgressFn, report
 from vidsum.video import FRAME_SIZE, SAMPLE_FPS, VideoInfo, _sample_index, _sample_step, probe
 
@@ -51,7 +52,6 @@ STDERR_TAIL = 20  # ffmpeg stderr lines kept for error messages
 PTS_WAIT_S = 30.0  # seconds to wait for a frame's timestamp line once its pixels have arrived
 _SHOWINFO = re.compile(r"Parsed_showinfo.*?\bn:\s*(\d+)\s+pts:\s*(-?\d+|NOPTS)\s+pts_time:\s*(\S+)")
 _TIME_BASE = re.compile(r"Parsed_showinfo.*?config in time_base:\s*(\d+)/(\d+)")
-_VERSION = re.compile(r"ffmpeg version n?(\d+)\.(\d+)")
 
 
 def select_expression(fps: float, step: float, exact: bool) -> str:
@@ -81,17 +81,6 @@ def passthrough_flags(release: tuple[int, ...] | None) -> list[str]:
     return ["-fps_mode", "passthrough"]
 
 
-def ffmpeg_release(exe: str) -> tuple[int, ...] | None:
-    """(major, minor) that ``exe -version`` reports, None for builds without a release number."""
-    try:
-        out = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True, errors="replace",
-                             timeout=30.0, stdin=subprocess.DEVNULL).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    m = _VERSION.match(out)
-    return (int(m.group(1)), int(m.group(2))) if m else None
-
-
 @dataclasses.dataclass
 class _Stderr:
     """What the stderr reader thread collected: frame indices in output order, the last lines."""
@@ -118,8 +107,7 @@ class FFmpegFrameStream(Iterator[tuple[int, np.ndarray]]):
         progress: ProgressFn | None = None,
         info: VideoInfo | None = None,
         skip_nonref: bool = True,
-        exe: str | None = None,
-        release: tuple[int, ...] | None = None,
+        tool: FFmpeg | None = None,
     ) -> None:
         self.info = info if info is not None else probe(path)
         self.path = Path(path)
@@ -135,16 +123,7 @@ class FFmpegFrameStream(Iterator[tuple[int, np.ndarray]]):
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: _Stderr | None = None
         self._thread: threading.Thread | None = None
-        if exe is None:
-            from vidsum.video import ffmpeg_exe
-
-            exe = ffmpeg_exe()
-            if exe is None:
-                from vidsum.errors import ToolError
-
-                raise ToolError("the ffmpeg decoder needs ffmpeg; run `pip install imageio-ffmpeg`, or use --frame-decoder opencv")
-        self._exe = exe
-        self._release = release if release is not None else ffmpeg_release(exe)
+        self.tool = tool if tool is not None else find_ffmpeg()  # the policy of vidsum.ffmpeg; ToolError if none
 
     def command(self) -> list[str]:
         """The ffmpeg command line this stream runs."""
@@ -157,10 +136,10 @@ class FFmpegFrameStream(Iterator[tuple[int, np.ndarray]]):
         )
         skip = ["-skip_frame", "noref"] if self.skip_nonref else []
         return [
-            self._exe, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
+            self.tool.path, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
             *skip, "-i", str(self.path),
             "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", vf,
-            *passthrough_flags(self._release), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
+            *passthrough_flags(self.tool.release), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
         ]
 
     def __iter__(self) -> "FFmpegFrameStream":
@@ -314,9 +293,12 @@ def resolve_decoder(decoder: str, exact: bool) -> str:
         return decoder
     if exact:
         return "opencv"
-    from vidsum.video import ffmpeg_exe
-
-    return "ffmpeg-noref" if ffmpeg_exe() is not None else "opencv"
+    try:
+        find_ffmpeg()
+    except ToolError as exc:  # none, or too old: OpenCV decodes on its own
+        log.info("no usable ffmpeg for the frame decoder (%s); decoding with OpenCV", exc)
+        return "opencv"
+    return "ffmpeg-noref"
 
 
 def open_frames(

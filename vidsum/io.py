@@ -1,4 +1,5 @@
-"""Atomic file output: write to a temporary file in the destination folder, then rename."""
+"""File output: atomic writes (a temporary file in the destination folder, then a rename) and
+the one output-path policy (``check_output``, ``default_output``) every command applies."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
+
+from vidsum.errors import OutputError
 
 
 @contextlib.contextmanager
@@ -38,3 +41,53 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def default_output(path: str | os.PathLike[str]) -> Path:
+    """``talk.mkv`` -> ``talk.summary.mp4`` beside it."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.summary.mp4")
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (resolved, or the same inode when both exist)."""
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def check_output(
+    path: str | os.PathLike[str],
+    role: str,
+    src: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    overwrite: bool = False,
+    taken: Sequence[Path] = (),
+) -> None:
+    """Refuse an output that cannot be written or would destroy something; writes nothing.
+
+    ``role`` names the output in messages ("summary clip", "features file"); ``src`` is the input
+    (or inputs) it must not replace; ``taken`` the outputs already claimed by the same command.
+    Raises OutputError naming the path, the cause and the fix.
+    """
+    path = Path(path)
+    sources = [] if src is None else [Path(src)] if isinstance(src, (str, os.PathLike)) else [Path(s) for s in src]
+    folder = path.parent
+    for s in sources:
+        if same_file(path, s):
+            raise OutputError(
+                f"{path}: the {role} path is the input video; choose another name (e.g. {default_output(s).name})"
+            )
+    for other in taken:
+        if same_file(path, Path(other)):
+            raise OutputError(f"{path}: used for two outputs; give the {role} its own path")
+    if not folder.exists():
+        raise OutputError(f"{path}: the folder {folder} does not exist; create it first (mkdir -p {folder})")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: {folder} is not a folder; choose an output inside a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: the folder {folder} is not writable; choose another folder or fix its permissions")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a directory; the {role} must be a file path")
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path}: already exists; pass --overwrite to replace it, or choose another name")

@@ -28,7 +28,8 @@ import numpy as np
 from vidsum.config import SummarizeConfig
 from vidsum.device import resolve_device
 from vidsum.errors import CheckpointError, InputError, OutputError, UsageError, WeightsError
-from vidsum.io import atomic_path, write_json
+from vidsum.ffmpeg import find_ffmpeg
+from vidsum.io import atomic_path, check_output, default_output
 from vidsum.progress import ProgressFn
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 MIN_DURATION_S = 1.0  # seconds: shorter inputs have nothing to summarize
 MIN_FRAMES = 2  # a single still frame is not a video
 SHOTS_PER_BUDGET = 3  # no shot longer than budget / 3, when the minimum shot length allows
-SCORER_FALLBACK = "training-free (representativeness + diversity, vidsum.unsupervised)"
 # Decoding runs ahead of the models while they load: chunks of this many sampled frames, at most
 # DECODE_AHEAD frames (224x224 RGB, 150 KB each: 38 MB) waiting for the first forward pass.
 DECODE_CHUNK = 8  # sampled frames per queue item
@@ -73,6 +73,7 @@ class Summary:
     extractor: dict[str, Any]
     warnings: list[str]
     timings: dict[str, float]
+    exports: dict[str, Path] = dataclasses.field(default_factory=dict)  # format -> file (--export)
 
     @property
     def n_selected(self) -> int:
@@ -98,38 +99,6 @@ def parse_length(text: str) -> float:
     if seconds <= 0:
         raise UsageError(f"the summary length must be positive, got {text!r}")
     return seconds
-
-
-def default_output(path: Path) -> Path:
-    """``talk.mkv`` -> ``talk.summary.mp4`` beside it."""
-    return path.with_name(f"{path.stem}.summary.mp4")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
-
-
-def check_output(path: Path, role: str, src: Path, overwrite: bool, taken: list[Path]) -> None:
-    """Refuse an output that cannot be written or would destroy something. Writes nothing."""
-    folder = path.parent
-    if _same_file(path, src):
-        raise OutputError(f"{path}: the {role} path is the input video; choose another name (e.g. {default_output(src).name})")
-    for other in taken:
-        if _same_file(path, other):
-            raise OutputError(f"{path}: used for two outputs; give the {role} its own path")
-    if not folder.exists():
-        raise OutputError(f"{path}: the folder {folder} does not exist; create it first (mkdir -p {folder})")
-    if not folder.is_dir():
-        raise OutputError(f"{path}: {folder} is not a folder; choose an output inside a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{path}: the folder {folder} is not writable; choose another folder or fix its permissions")
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory; the {role} must be a file path")
-    if path.exists() and not overwrite:
-        raise OutputError(f"{path}: already exists; pass --overwrite to replace it, or choose another name")
 
 
 def resolve_model(model: str | None) -> tuple[Path | None, str]:
@@ -295,7 +264,7 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
             f"{', '.join(sorted(render_mod.CONTAINERS))} (e.g. {out.with_suffix('.mp4').name})"
         )
     if plot_path is not None:
-        from vidsum.report import PLOT_FORMATS, check_plot_available
+        from vidsum.exports.plot import PLOT_FORMATS, check_plot_available
 
         if plot_path.suffix.lower().lstrip(".") not in PLOT_FORMATS:
             raise UsageError(f"{plot_path}: --plot draws .png, .pdf or .svg pictures; name it with one of these")
@@ -305,6 +274,12 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
         if p is not None:
             check_output(p, role, src, cfg.overwrite, taken)
             taken.append(p)
+    export_plan: list[tuple[str, Path]] = []
+    if cfg.exports:
+        from vidsum.exports.outputs import parse_formats, plan_exports
+
+        export_plan = plan_exports(parse_formats(cfg.exports), json_path, overwrite=cfg.overwrite, protect=[src], taken=taken)
+    tool = find_ffmpeg()  # before any work: a missing or too old ffmpeg is one clear line
     with _timed(timings, "probe"):
         info = video.probe(src)
     if info.n_frames < MIN_FRAMES or info.duration < MIN_DURATION_S:
@@ -343,11 +318,10 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
             warn(msg)
 
         with _timed(timings, "load_model"):
-            model = model_info = None
-            if model_path is not None:  # first: a broken checkpoint fails before the backbone loads
-                from vidsum.checkpoint import load_model, predict
+            from vidsum.models import load_scorer
 
-                model, model_info = load_model(model_path, device=device)
+            # first: a broken checkpoint fails before the backbone loads
+            scorer = load_scorer(model_path, device=device)
             from vidsum.features import make_extractor
 
             extractor = make_extractor(
@@ -368,14 +342,14 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
                 )
             if model_path is not None:
                 try:
-                    w = compare_extractors((model_info or {}).get("features"), described, model_path)
+                    w = compare_extractors(scorer.features, described, model_path)
                 except CheckpointError as exc:
                     # A checkpoint found on its own (weights/, cache) must not break the no-network
                     # path when only the weight-free feature is available: fall back, loudly.
                     if model_source in ("--model", f"${MODEL_ENV}") or cfg.strict:
                         raise
                     w = f"{exc}; using the training-free scorer instead"
-                    model = model_info = None
+                    scorer = load_scorer(None)
                     model_path, model_source = None, "training-free scorer"
                 if w:
                     warn(w)
@@ -412,14 +386,7 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
 
     # 4. scores
     with _timed(timings, "scores"):
-        if model is not None:
-            step_scores = np.asarray(predict(model, x, device), dtype=np.float32)
-        else:
-            from vidsum.unsupervised import score_steps
-
-            # one label per step: the shot holding its sampled frame
-            labels = np.searchsorted(shots[:, 0], picks, side="right") - 1
-            step_scores = np.asarray(score_steps(x, labels=labels), dtype=np.float32)
+        step_scores = np.asarray(scorer.score(x, shots, picks, n_frames), dtype=np.float32)
 
     # 5. selection (the same knapsack as evaluation)
     with _timed(timings, "selection"):
@@ -433,7 +400,8 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
         segments = shots_to_segments(shots, selected, info.fps)
 
     # 6. render + report, all into temporary files renamed together at the very end
-    from vidsum import report as report_mod
+    from vidsum.exports import EXPORTS, ExportContext
+    from vidsum.exports.json_doc import build_document
 
     with contextlib.ExitStack() as stack:
         tmp_out = stack.enter_context(atomic_path(out))
@@ -446,32 +414,29 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
             warn(f"{src}: the input has audio but the summary clip has none")
         tmp_plot = stack.enter_context(atomic_path(plot_path)) if plot_path else None
         with _timed(timings, "report"):
-            if tmp_plot is not None:
-                report_mod.plot_summary(
-                    tmp_plot, step_times_s=picks / info.fps, scores=step_scores,
-                    shots=np.stack([shots[:, 0], shots[:, 1] + 1], axis=1) / info.fps,
-                    selected=selected, title=src.name,
-                )
             from vidsum.weights import sha256_file
 
-            doc = report_mod.build_report(
+            doc = build_document(
                 input_path=src, duration_s=duration, fps=float(info.fps), n_frames=n_frames,
                 width=int(info.width), height=int(info.height), sample_fps=cfg.sample_fps,
                 picks=picks, scores=step_scores, shots=shots, shot_scores=values, selected=selected,
                 backbone_name=_name(described), backbone_weights_sha256=described.get("weights_sha256"),
                 backbone_fallback=_is_fallback(described), backbone_precision=described.get("precision"),
                 backbone_preprocessing=described.get("preprocessing"),
-                scorer="dmasum" if model is not None else SCORER_FALLBACK,
+                scorer=scorer.name,
                 checkpoint_path=model_path, checkpoint_sha256=sha256_file(model_path) if model_path else None,
                 budget_fraction=cfg.budget if cfg.length_s is None else None,
                 budget_seconds=cfg.length_s, budget_frames=capacity, summary_path=out,
                 summary_duration_s=float(rendered.duration_s), timings_s=timings, warnings=warnings,
-                has_audio=bool(info.has_audio), fast=cfg.fast,
+                has_audio=bool(info.has_audio), fast=cfg.fast, ffmpeg=tool.to_dict(),
             )
-        # Which decoder chose the frames: with ffmpeg-noref the picks are the frames really used,
-        # not exactly every (fps / sample_fps)-th (docs/output.md).
-        doc["sampling"]["frame_decoder"] = decoder_name
-        write_json(stack.enter_context(atomic_path(json_path)), doc)
+            # Which decoder chose the frames: with ffmpeg-noref the picks are the frames really
+            # used, not exactly every (fps / sample_fps)-th (docs/output.md).
+            doc["sampling"]["frame_decoder"] = decoder_name
+            ctx = ExportContext(summary_json=json_path, source=src, clip=out)
+            if tmp_plot is not None:
+                EXPORTS["png"].write(doc, tmp_plot, ctx)
+            EXPORTS["json"].write(doc, stack.enter_context(atomic_path(json_path)), ctx)
         timings["total"] = round(time.perf_counter() - t_start, 4)
         summary = Summary(
             input=src, output=out, json_path=json_path, plot_path=plot_path,
@@ -481,7 +446,25 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
             model=str(model_path) if model_path else None, extractor=described, warnings=warnings,
             timings=timings,
         )
+    if export_plan:
+        # After the clip and the JSON are in place: the formats read them (chapters go into the
+        # clip), and a failing format must not take the finished summary with it.
+        summary = dataclasses.replace(summary, exports=_write_exports(doc, export_plan, ExportContext(json_path, src, out)))
     return summary
+
+
+def _write_exports(doc: dict[str, Any], plan: list[tuple[str, Path]], ctx: Any) -> dict[str, Path]:
+    from vidsum.errors import VidsumError
+    from vidsum.exports.outputs import write_exports
+
+    try:
+        return dict(zip((name for name, _ in plan), write_exports(doc, plan, ctx)))
+    except VidsumError as exc:
+        names = ",".join(name for name, _ in plan)
+        raise type(exc)(
+            f"{exc} (the clip {ctx.clip} and {ctx.summary_json} are complete; once the cause is fixed, "
+            f"`vidsum export {ctx.summary_json} --format {names} --overwrite` writes the formats)"
+        ) from exc
 
 
 def _name(described: dict[str, Any]) -> str:

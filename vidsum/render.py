@@ -22,9 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -34,6 +32,7 @@ import numpy as np
 
 from vidsum.config import X264_PRESET, X264_PRESETS
 from vidsum.errors import InputError, OutputError, ToolError, UsageError
+from vidsum.ffmpeg import PROBE_TIMEOUT_S, ffmpeg_path, read_header
 from vidsum.io import atomic_path
 from vidsum.progress import ProgressFn, report
 
@@ -78,29 +77,6 @@ class RenderResult:
     has_audio: bool
     n_frames: int
     fast: bool
-
-
-def ffmpeg_path() -> str:
-    """The ffmpeg binary: ``ffmpeg`` on PATH, else the one shipped with imageio-ffmpeg."""
-    exe = shutil.which("ffmpeg")
-    if exe:
-        return exe
-    try:
-        import imageio_ffmpeg
-
-        exe = imageio_ffmpeg.get_ffmpeg_exe()
-    except (ImportError, RuntimeError) as exc:
-        raise ToolError(
-            f"ffmpeg was not found (not on PATH, and imageio-ffmpeg gave none: {exc}); "
-            "install it with `pip install imageio-ffmpeg` or your system's package manager "
-            "(e.g. `apt install ffmpeg`, `brew install ffmpeg`)"
-        ) from None
-    if not exe or not os.path.isfile(exe):
-        raise ToolError(
-            "ffmpeg was not found (not on PATH, and imageio-ffmpeg has no binary for this platform); "
-            "install ffmpeg with your system's package manager and make sure it is on PATH"
-        )
-    return exe
 
 
 def segments_from_shots(
@@ -196,10 +172,29 @@ def _audio_end_s(exe: str, src: Path) -> float | None:
     return int(ends[-1]) / 1e6 if proc.returncode == 0 and ends else None
 
 
+def _first_frame_s(exe: str, src: Path) -> float:
+    """Seconds from the container's start to the first video frame (0.0 when it cannot be read).
+
+    Frame i of the decoded video (what the segments count) is shown at this time + i / fps. It
+    is not always 0: Matroska files from ffmpeg <= 6 with AAC audio start the video 23 ms (the
+    encoder delay) after the audio, and any muxer may start one stream after another. Seeking
+    and trimming by i / fps alone would then keep one frame fewer than asked (issue 8).
+    """
+    cmd = [exe, "-hide_banner", "-nostdin", "-i", str(src), "-map", "0:v:0", "-frames:v", "1"]
+    cmd += ["-vf", "showinfo", "-f", "null", "-"]
+    try:
+        proc = subprocess.run(
+            cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=PROBE_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        logger.debug("%s: reading the first frame's time timed out; assuming 0", src)
+        return 0.0
+    times = _PTS_TIME.findall(proc.stderr)
+    return max(0.0, float(times[0])) if times else 0.0
+
+
 def probe_header(exe: str, path: Path) -> tuple[float, float, bool]:
     """(duration s, NaN if unknown; container start time s; has an audio stream) of ``path``."""
-    from vidsum.video import read_header
-
     header = read_header(path, exe)
     if header is None or header.error is not None:
         raise ToolError(f"ffmpeg cannot read {path}: {header.error if header else 'ffmpeg did not run'}")
@@ -323,14 +318,19 @@ def _exact_command(
     encode: dict[str, Any],
     has_audio: bool,
     audio_end_s: float | None = None,
+    video_start_s: float = 0.0,
 ) -> list[str]:
+    """``video_start_s``: where frame 0 lies on the file's timeline (see ``_first_frame_s``)."""
     import ffmpeg
+
+    def at(frame: int) -> float:  # seconds from the container start, the timeline -ss counts in
+        return video_start_s + frame / fps
 
     def silent(first: int) -> bool:
         # A segment that starts after the source's audio track has ended gets generated silence:
         # its seeked input would deliver no audio frame at all, and ffmpeg cannot configure the
         # concat filter around a stream that never starts.
-        return has_audio and audio_end_s is not None and first / fps >= audio_end_s - 0.5 / fps
+        return has_audio and audio_end_s is not None and at(first) >= audio_end_s - 0.5 / fps
 
     n_silent = sum(1 for first, _ in spans if silent(first))
     silences: Any = []
@@ -342,8 +342,8 @@ def _exact_command(
         # One input per group of nearby segments, seeked (input side: ffmpeg decodes from the
         # keyframe before and drops earlier frames) to just before the group's first frame and
         # read to its last one; the epsilon keeps time rounding from skipping that first frame.
-        seek = max(0.0, group[0][0] / fps - SEEK_EPSILON_S)
-        span = sum(group[-1]) / fps - seek + 0.5 / fps
+        seek = max(0.0, at(group[0][0]) - SEEK_EPSILON_S)
+        span = at(sum(group[-1])) - seek + 0.5 / fps
         inp = ffmpeg.input(str(src), ss=f"{seek:.6f}", t=f"{span:.6f}")
         videos = [inp["v:0"]] if len(group) == 1 else inp["v:0"].filter_multi_output("split", len(group))
         audios: Any = []
@@ -352,7 +352,7 @@ def _exact_command(
             audios = [inp["a:0"]] if n_real == 1 else inp["a:0"].filter_multi_output("asplit", n_real)
         k = 0
         for j, (first, n) in enumerate(group):
-            start = first / fps - seek  # the segment's first frame, in the input's seeked timeline
+            start = at(first) - seek  # the segment's first frame, in the input's seeked timeline
             # Frames are kept by timestamp within half a frame, robust to any time-base rounding.
             video = videos[j].trim(start=f"{start - 0.5 / fps:.6f}", end=f"{start + (n - 0.5) / fps:.6f}")
             # The concat filter starts each segment where the longer stream of the previous one
@@ -431,9 +431,10 @@ def _render_exact(
     job: _Job,
 ) -> None:
     audio_end = _audio_end_s(exe, src) if has_audio else None
+    t0 = _first_frame_s(exe, src)
     if len(spans) <= MAX_SEGMENTS_PER_COMMAND:
         encode = _encode_args(container, vfamily, has_audio, preset=job.preset)
-        _run(_exact_command(exe, src, spans, dst, fps, container, encode, has_audio, audio_end), job)
+        _run(_exact_command(exe, src, spans, dst, fps, container, encode, has_audio, audio_end, t0), job)
         return
     # Batches are encoded with the final video settings and PCM audio into Matroska, then joined
     # by stream copy; the audio is encoded once at the end so no AAC/Opus priming gaps appear
@@ -444,7 +445,7 @@ def _render_exact(
             batch = spans[b : b + MAX_SEGMENTS_PER_COMMAND]
             part = Path(tmpdir) / f"part{len(parts):05d}.mkv"
             encode = _encode_args("matroska", vfamily, has_audio, audio_codec=False, preset=job.preset)
-            _run(_exact_command(exe, src, batch, part, fps, "matroska", encode, has_audio, audio_end), job)
+            _run(_exact_command(exe, src, batch, part, fps, "matroska", encode, has_audio, audio_end, t0), job)
             job.offset += sum(n for _, n in batch) / fps
             parts.append(part)
         listing = Path(tmpdir) / "parts.ffconcat"
@@ -468,6 +469,8 @@ def _render_copy(
 ) -> None:
     """Stream-copy the spans, each moved back to the keyframe at or before its start."""
     _, origin, _ = probe_header(exe, src)
+    t0 = _first_frame_s(exe, src)
+    spans = [(t0 + start, t0 + end) for start, end in spans]
     keys = _keyframe_times(exe, src, until_s=spans[-1][0])
     # An in point that is not a keyframe makes the concat demuxer emit the frames before it with
     # squashed timestamps (they flash by); starting at the keyframe keeps normal timing.

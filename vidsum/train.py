@@ -1,8 +1,13 @@
-"""Training DMASum: splits, the four strategies side by side, and the fold loop.
+"""Training any model family: splits, the four strategies side by side, and the fold loop.
+
+The family (``arch``, a ``vidsum.models.MODELS`` name) gives the model and its objective
+(DMASum: the MSE of eq. 5); families trained by several optimizers (SUM-GAN) give their own
+``train_step`` and train with ``plain`` only. Families that need no training (``training-free``)
+are evaluated on the same folds without it.
 
 Strategies (one optimizer step = one "task"; Adam with lr ``meta_lr`` is the outer optimizer of all):
 
-    plain       one video per task; Adam on the gradient of its MSE (eq. 5).
+    plain       one video per task; Adam on the gradient of its objective.
     meta        Algorithm 1, single-video meta learning: from the meta weights theta, m SGD steps
                 with lr alpha on ONE video give theta_m; (theta - theta_m) is handed to Adam as the
                 gradient (so Adam moves theta towards theta_m with its own step size beta).
@@ -12,8 +17,9 @@ Strategies (one optimizer step = one "task"; Adam with lr ``meta_lr`` is the out
                 Adam's gradient for theta.
 
 Model selection never looks at test videos: each training fold holds out ``val_fraction`` of its
-videos; the epoch with the lowest validation MSE is kept (the last epoch when there is no
-validation part). The test videos of the fold are evaluated once, with that model, by
+videos; the epoch with the lowest validation criterion is kept (the last epoch when there is no
+validation part). The criterion is the MSE against gtscore, or the family's own ``validate``
+(label-free for DR-DSN and SUM-GAN, docs/models.md). The test videos of the fold are evaluated once, with that model, by
 ``vidsum.evaluation.evaluate`` (the same code as ``vidsum eval``).
 """
 
@@ -26,17 +32,18 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 
-from vidsum.checkpoint import DATASET_FEATURES, predict, save_checkpoint
-from vidsum.config import ModelConfig, TrainConfig, to_dict
+from vidsum.checkpoint import DATASET_FEATURES, save_checkpoint
+from vidsum.config import TrainConfig, to_dict
 from vidsum.device import resolve_device
 from vidsum.errors import DatasetError, OutputError, UsageError
 from vidsum.io import write_json
-from vidsum.model import DMASum
+from vidsum.models import ModelSpec, get_model_spec, predict
+from vidsum.models import dmasum
 from vidsum.progress import ProgressFn, report
 
 log = logging.getLogger(__name__)
@@ -147,18 +154,70 @@ def holdout(keys: Sequence[str], fraction: float, seed: int) -> tuple[list[str],
 
 
 # ---------------------------------------------------------------------------------------------
-# One optimizer step per strategy. A video is a pair (features (T, D), gtscore (T,)) of tensors.
-
-Video = tuple[torch.Tensor, torch.Tensor]
+# Model options
 
 
-def _loss(model: DMASum, videos: Sequence[Video]) -> torch.Tensor:
-    """Eq. 5 (MSE against gtscore), averaged over the videos of a task."""
-    losses = [torch.mean((model(x) - y) ** 2) for x, y in videos]
-    return torch.stack(losses).mean()
+def _parse_value(text: str, default: Any, where: str) -> Any:
+    """``text`` as the type of ``default`` (bool: true/false/1/0/yes/no)."""
+    if isinstance(default, bool):
+        value = text.strip().lower()
+        if value in ("1", "true", "yes", "on"):
+            return True
+        if value in ("0", "false", "no", "off"):
+            return False
+        raise UsageError(f"{where}: expected true or false, got {text!r}")
+    if isinstance(default, (int, float)):
+        try:
+            return type(default)(text)
+        except ValueError:
+            raise UsageError(f"{where}: expected {type(default).__name__}, got {text!r}") from None
+    return text
 
 
-def _params(model: DMASum) -> list[torch.nn.Parameter]:
+def model_config(arch: str, options: Mapping[str, Any] | None = None) -> Any:
+    """The config of family ``arch``: its defaults (the paper's sizes) with ``options`` applied.
+
+    ``options`` maps field names to values, or to strings parsed as the field's type (what
+    ``--model-opt KEY=VALUE`` gives). Unknown names are a UsageError listing the family's fields.
+    Returns None for a family without options (training-free).
+    """
+    import dataclasses
+
+    spec = get_model_spec(arch)
+    options = dict(options or {})
+    if spec.config_cls is None:
+        if options:
+            raise UsageError(f"model {arch!r} has no options (got {', '.join(sorted(options))})")
+        return None
+    defaults = spec.config_cls()
+    names = [f.name for f in dataclasses.fields(defaults) if f.name != "input_dim"]
+    unknown = sorted(set(options) - set(names))
+    if unknown:
+        raise UsageError(
+            f"{arch} has no option {', '.join(unknown)}; its options are {', '.join(names)} (docs/models.md)"
+        )
+    values = {
+        k: _parse_value(v, getattr(defaults, k), f"--model-opt {k}") if isinstance(v, str) else v
+        for k, v in options.items()
+    }
+    return replace(defaults, **values)
+
+
+# ---------------------------------------------------------------------------------------------
+# One optimizer step per strategy. A video is a pair (features (T, D), gtscore (T,) or None for a
+# video without labels) of tensors; ``objective`` is the family's loss (default: DMASum's eq. 5).
+
+Video = tuple[torch.Tensor, "torch.Tensor | None"]
+Objective = Callable[[torch.nn.Module, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
+Model = torch.nn.Module
+
+
+def _loss(model: Model, videos: Sequence[Video], objective: Objective = dmasum.objective) -> torch.Tensor:
+    """The objective (DMASum: eq. 5, the MSE against gtscore), averaged over the videos of a task."""
+    return torch.stack([objective(model, x, y) for x, y in videos]).mean()
+
+
+def _params(model: Model) -> list[torch.nn.Parameter]:
     return [p for p in model.parameters() if p.requires_grad]
 
 
@@ -167,12 +226,14 @@ def _grads(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> list[torch.T
     return [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
 
 
-def _inner_sgd(model: DMASum, videos: Sequence[Video], steps: int, lr: float) -> float:
+def _inner_sgd(
+    model: Model, videos: Sequence[Video], steps: int, lr: float, objective: Objective = dmasum.objective
+) -> float:
     """Eq. 12: ``steps`` plain SGD steps in place on ``videos``; returns the first step's loss."""
     params = _params(model)
     first = math.nan
     for j in range(steps):
-        loss = _loss(model, videos)
+        loss = _loss(model, videos, objective)
         if j == 0:
             first = float(loss.detach())
         with torch.no_grad():
@@ -181,24 +242,31 @@ def _inner_sgd(model: DMASum, videos: Sequence[Video], steps: int, lr: float) ->
     return first
 
 
-def plain_step(model: DMASum, optimizer: torch.optim.Optimizer, videos: Sequence[Video]) -> float:
-    """Adam on the MSE gradient of ``videos``; returns the loss before the step."""
+def plain_step(
+    model: Model, optimizer: torch.optim.Optimizer, videos: Sequence[Video], objective: Objective = dmasum.objective
+) -> float:
+    """Adam on the objective's gradient on ``videos``; returns the loss before the step."""
     optimizer.zero_grad(set_to_none=True)
-    loss = _loss(model, videos)
+    loss = _loss(model, videos, objective)
     loss.backward()
     optimizer.step()
     return float(loss.detach())
 
 
 def meta_step(
-    model: DMASum, optimizer: torch.optim.Optimizer, videos: Sequence[Video], inner_steps: int, inner_lr: float
+    model: Model,
+    optimizer: torch.optim.Optimizer,
+    videos: Sequence[Video],
+    inner_steps: int,
+    inner_lr: float,
+    objective: Objective = dmasum.objective,
 ) -> float:
     """Algorithm 1 for one task: theta_m from ``inner_steps`` SGD steps on ``videos`` (one video for
     ``meta``, several for ``batch-meta``), then Adam with gradient (theta - theta_m). Returns the
     task loss at theta (before adaptation)."""
     params = _params(model)
     theta = [p.detach().clone() for p in params]
-    loss = _inner_sgd(model, videos, inner_steps, inner_lr)
+    loss = _inner_sgd(model, videos, inner_steps, inner_lr, objective)
     with torch.no_grad():
         for p, t in zip(params, theta):
             p.grad = t - p.detach()  # theta - theta_m, the "gradient" of Algorithm 1's last line
@@ -208,19 +276,20 @@ def meta_step(
 
 
 def maml_step(
-    model: DMASum,
+    model: Model,
     optimizer: torch.optim.Optimizer,
     support: Sequence[Video],
     query: Sequence[Video],
     inner_steps: int,
     inner_lr: float,
+    objective: Objective = dmasum.objective,
 ) -> float:
     """First-order MAML: adapt on ``support``, then Adam with the query gradient taken at theta_m.
     Returns the query loss at theta_m."""
     params = _params(model)
     theta = [p.detach().clone() for p in params]
-    _inner_sgd(model, support, inner_steps, inner_lr)
-    loss = _loss(model, query)
+    _inner_sgd(model, support, inner_steps, inner_lr, objective)
+    loss = _loss(model, query, objective)
     grads = _grads(loss, params)
     with torch.no_grad():
         for p, t, g in zip(params, theta, grads):
@@ -240,33 +309,55 @@ def _tasks(order: list[int], strategy: str, task_videos: int) -> list[list[int]]
 
 
 def run_epoch(
-    model: DMASum,
+    model: Model,
     optimizer: torch.optim.Optimizer,
     videos: Sequence[Video],
     cfg: TrainConfig,
     rng: np.random.Generator,
+    spec: ModelSpec | None = None,
 ) -> float:
-    """One pass over ``videos`` in a seeded random order; returns the mean task loss."""
+    """One pass over ``videos`` in a seeded random order; returns the mean task loss.
+
+    ``spec`` is the family (default DMASum): its objective, or its ``train_step`` (which then
+    receives ``optimizer`` as made by its ``make_optimizer``).
+    """
+    spec = spec or dmasum.SPEC
+    objective = spec.objective
     model.train()
     losses = []
     for task in _tasks(list(rng.permutation(len(videos))), cfg.strategy, cfg.task_videos):
         vids = [videos[i] for i in task]
-        if cfg.strategy == "plain":
-            losses.append(plain_step(model, optimizer, vids))
+        if spec.train_step is not None:
+            losses.append(spec.train_step(model, optimizer, vids))
+        elif cfg.strategy == "plain":
+            losses.append(plain_step(model, optimizer, vids, objective))
         elif cfg.strategy in ("meta", "batch-meta"):
-            losses.append(meta_step(model, optimizer, vids, cfg.inner_steps, cfg.inner_lr))
+            losses.append(meta_step(model, optimizer, vids, cfg.inner_steps, cfg.inner_lr, objective))
         elif len(vids) >= 2:
-            losses.append(maml_step(model, optimizer, vids[:-1], vids[-1:], cfg.inner_steps, cfg.inner_lr))
+            losses.append(maml_step(model, optimizer, vids[:-1], vids[-1:], cfg.inner_steps, cfg.inner_lr, objective))
         else:  # a single training video: MAML degenerates to support = query
-            losses.append(maml_step(model, optimizer, vids, vids, cfg.inner_steps, cfg.inner_lr))
+            losses.append(maml_step(model, optimizer, vids, vids, cfg.inner_steps, cfg.inner_lr, objective))
     return float(np.mean(losses))
 
 
-def validation_loss(model: DMASum, videos: Sequence[Video]) -> float:
-    """Mean per-video MSE in eval mode (no dropout, no gradients)."""
+def validation_loss(model: Model, videos: Sequence[Video], spec: ModelSpec | None = None) -> float:
+    """Mean per-video validation criterion in eval mode (no dropout, no gradients): the family's
+    ``validate`` (lower is better), else the MSE against gtscore."""
+    validate = (spec or dmasum.SPEC).validate
     model.eval()
     with torch.inference_mode():
+        if validate is not None:
+            return float(np.mean([validate(model, x, y) for x, y in videos]))
         return float(np.mean([float(torch.mean((model(x) - y) ** 2)) for x, y in videos]))
+
+
+def selection_rule(spec: ModelSpec) -> str:
+    """How the epoch is chosen for ``spec``, in words (recorded in config.json)."""
+    if spec.validate is None:
+        return "lowest validation MSE against gtscore"
+    if spec.needs_labels:
+        return f"lowest {spec.name} validation criterion ({spec.module}.validation: the MSE against gtscore)"
+    return f"lowest {spec.name} label-free validation criterion ({spec.module}.validation; no labels used)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,17 +368,30 @@ def _to_videos(records: Sequence[Any], device: torch.device) -> list[Video]:
     return [
         (
             torch.as_tensor(r.features, dtype=torch.float32, device=device),
-            torch.as_tensor(r.gtscore, dtype=torch.float32, device=device),
+            None if r.gtscore is None else torch.as_tensor(r.gtscore, dtype=torch.float32, device=device),
         )
         for r in records
     ]
+
+
+def trainable_spec(arch: str, strategy: str) -> ModelSpec:
+    """The family ``arch``, checked to be trainable with ``strategy``; UsageError otherwise."""
+    spec = get_model_spec(arch)
+    if not spec.needs_training or spec.build is None or spec.objective is None:
+        raise UsageError(f"model {arch!r} needs no training: it scores videos as they are")
+    if strategy not in spec.strategies:
+        raise UsageError(
+            f"--arch {arch} trains with --strategy {' or '.join(spec.strategies)}, not {strategy!r}"
+            + (" (its players have their own optimizers)" if spec.train_step is not None else "")
+        )
+    return spec
 
 
 @dataclass
 class FoldResult:
     """What ``train_fold`` returns: the selected model and how it was selected."""
 
-    model: DMASum
+    model: Model
     best_epoch: int  # 1-based
     best_val_loss: float | None  # None: no validation part, the last epoch was kept
     history: list[dict[str, float]] = field(default_factory=list)  # per epoch: train_loss, val_loss
@@ -297,25 +401,32 @@ class FoldResult:
 def train_fold(
     train_records: Sequence[Any],
     val_records: Sequence[Any],
-    model_cfg: ModelConfig,
+    model_cfg: Any,
     cfg: TrainConfig,
     device: torch.device | str = "cpu",
     seed: int = 0,
     progress: ProgressFn | None = None,
     stage: str = "epochs",
+    arch: str = dmasum.SPEC.name,
 ) -> FoldResult:
-    """Train one model on ``train_records`` (VideoRecord-like: .features (T, D) float32, .gtscore (T,)).
+    """Train one ``arch`` model (config ``model_cfg``) on ``train_records`` (VideoRecord-like:
+    .features (T, D) float32, .gtscore (T,) or None for an unsupervised family).
 
-    Keeps the weights of the epoch with the lowest validation MSE on ``val_records`` (the last
-    epoch when that list is empty). Seeded by ``seed``: the same inputs give the same weights on CPU.
+    Keeps the weights of the epoch with the lowest validation criterion on ``val_records`` (the
+    last epoch when that list is empty). Seeded by ``seed``: the same inputs give the same
+    weights on CPU.
     """
     if not train_records:
         raise UsageError("no training videos in this fold")
+    spec = trainable_spec(arch, cfg.strategy)
     device = torch.device(device)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = DMASum(model_cfg).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.meta_lr)
+    model = spec.build(model_cfg).to(device)  # type: ignore[misc]  # trainable_spec checked build
+    if spec.make_optimizer is not None:
+        optimizer = spec.make_optimizer(model, cfg.meta_lr)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.meta_lr)
     train_videos = _to_videos(train_records, device)
     val_videos = _to_videos(val_records, device)
     best: dict[str, torch.Tensor] | None = None
@@ -324,10 +435,10 @@ def train_fold(
     start = time.perf_counter()
     report(progress, stage, 0, cfg.epochs)
     for epoch in range(1, cfg.epochs + 1):
-        train_loss = run_epoch(model, optimizer, train_videos, cfg, rng)
+        train_loss = run_epoch(model, optimizer, train_videos, cfg, rng, spec)
         row = {"epoch": epoch, "train_loss": train_loss}
         if val_videos:
-            val = validation_loss(model, val_videos)
+            val = validation_loss(model, val_videos, spec)
             row["val_loss"] = val
             if best_val is None or val < best_val:
                 best_val, best_epoch = val, epoch
@@ -381,24 +492,40 @@ def summarize_folds(folds: list[dict[str, float]]) -> dict[str, Any]:
 def run_training(
     data: Sequence[str | os.PathLike[str]],
     out: str | os.PathLike[str],
-    model_cfg: ModelConfig | None = None,
+    model_cfg: Any = None,
     cfg: TrainConfig | None = None,
     aug_data: Sequence[str | os.PathLike[str]] = (),
     splits: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
     progress: ProgressFn | None = None,
+    arch: str = dmasum.SPEC.name,
 ) -> dict[str, Any]:
-    """Train and evaluate every fold; write the run folder; return the metrics dict.
+    """Train and evaluate every fold of the family ``arch``; write the run folder; return the metrics.
 
-    Run folder: config.json (resolved), splits.json, fold_K.pt (plain-data checkpoints),
-    metrics.json = {"folds": [{"fold", "f1_max", "f1_avg", "kendall", "spearman"}], "mean", "std"}
-    with F1 as fractions in [0, 1]. Progress stages: "folds", then "fold K/N" (epochs).
+    ``model_cfg``: the family's config (None: its defaults, the paper's sizes); ``cfg`` None: the
+    defaults with the family's default strategy. Run folder: config.json (resolved), splits.json,
+    fold_K.pt (plain-data checkpoints; none for a family that needs no training), metrics.json =
+    {"folds": [{"fold", "f1_max", "f1_avg", "kendall", "spearman"}], "mean", "std"} with F1 as
+    fractions in [0, 1]. Progress stages: "folds", then "fold K/N" (epochs).
+
+    An unsupervised family (``needs_labels`` False) also trains on files without annotations
+    (``vidsum features`` output): when a --data video has no user_summary nothing can be tested,
+    so one model is trained on all the videos (fold_0.pt, its validation part still held out)
+    and metrics.json says it was not evaluated.
     """
     from vidsum.data import load_datasets
     from vidsum.evaluation import evaluate
 
-    model_cfg = model_cfg or ModelConfig()
-    cfg = cfg or TrainConfig()
+    spec = get_model_spec(arch)
+    if spec.config_cls is not None:
+        model_cfg = model_cfg if model_cfg is not None else spec.config_cls()
+        if not isinstance(model_cfg, spec.config_cls):
+            raise UsageError(f"--arch {arch} takes a {spec.config_cls.__name__}, not a {type(model_cfg).__name__}")
+    elif model_cfg is not None:
+        raise UsageError(f"model {arch!r} has no model options")
+    cfg = cfg or TrainConfig(strategy=spec.strategies[0])  # type: ignore[arg-type]  # a STRATEGIES value
+    if spec.needs_training:
+        trainable_spec(arch, cfg.strategy)
     out = Path(out)
     data_paths = [Path(p) for p in data]
     aug_paths = [Path(p) for p in aug_data]
@@ -408,8 +535,9 @@ def run_training(
         raise UsageError(f"--aug-data is only used with --split augmented or transfer, not {cfg.split}")
     device = resolve_device(cfg.device)
 
-    records = load_datasets(data_paths, require_annotations=True)
-    aug_records = load_datasets(aug_paths, require_annotations=True) if aug_paths else {}
+    labels = spec.needs_labels or not spec.needs_training
+    records = load_datasets(data_paths, require_annotations=labels)
+    aug_records = load_datasets(aug_paths, require_annotations=labels) if aug_paths else {}
     clash = sorted(set(records) & set(aug_records))
     if clash:
         raise DatasetError(f"--aug-data repeats videos of --data ({', '.join(clash[:3])}). Fix: pass each file once")
@@ -420,37 +548,67 @@ def run_training(
             f"the datasets mix feature sizes {sorted(dims)}; all --data/--aug-data files must come "
             "from the same feature extractor"
         )
-    model_cfg = replace(model_cfg, input_dim=dims.pop())
+    dim = dims.pop()
+    if model_cfg is not None:
+        model_cfg = replace(model_cfg, input_dim=dim)
 
-    if splits is not None:
+    unlabelled = [key for key, rec in records.items() if rec.user_summary is None]
+    if unlabelled:
+        if splits is not None or aug_paths:
+            raise UsageError(
+                f"{unlabelled[0]} has no annotations, so nothing can be tested: without labels {arch} "
+                "trains on all --data videos; drop --splits/--aug-data (or use annotated files)"
+            )
+        log.warning(
+            "%d of the %d videos have no user_summary: training one %s model on all of them; nothing is evaluated",
+            len(unlabelled), len(records), arch,
+        )
+        fold_splits: list[Split] = [{"train_keys": list(records), "test_keys": []}]
+    elif splits is not None:
         fold_splits = load_splits(splits, everything)
     else:
         fold_splits = make_splits(list(records), cfg.split, cfg.folds, cfg.seed, list(aug_records))
 
+    if not spec.needs_training:
+        selection = "none: the family needs no training, each fold's test videos are scored as they are"
+    elif cfg.val_fraction > 0:
+        selection = (
+            f"{selection_rule(spec)}, over epochs; validation = {cfg.val_fraction:.0%} of each "
+            "training fold (seeded), never the test videos"
+        )
+    else:
+        selection = "last epoch (no validation part)"
     _prepare_out(out, overwrite)
     write_json(
         out / "config.json",
         {
-            "model": to_dict(model_cfg),
+            "arch": arch,
+            "model": to_dict(model_cfg) if model_cfg is not None else None,
             "train": to_dict(cfg),
             "data": [str(p) for p in data_paths],
             "aug_data": [str(p) for p in aug_paths],
             "splits": str(splits) if splits is not None else None,
             "device": str(device),
-            "model_selection": (
-                f"lowest validation MSE over epochs; validation = {cfg.val_fraction:.0%} of each "
-                "training fold (seeded), never the test videos"
-                if cfg.val_fraction > 0
-                else "last epoch (no validation part)"
-            ),
+            "model_selection": selection,
         },
     )
     write_json(out / "splits.json", fold_splits)
-    features_info = _features_info(data_paths + aug_paths, model_cfg.input_dim)
+    features_info = _features_info(data_paths + aug_paths, dim)
 
     folds: list[dict[str, float]] = []
     report(progress, "folds", 0, len(fold_splits))
     for k, split in enumerate(fold_splits):
+        test = {key: everything[key] for key in split["test_keys"]}
+        if not spec.needs_training:
+            scorer = spec.scorer()  # type: ignore[misc]  # a family without training has a scorer
+            predictions = {
+                key: scorer.score(rec.features, rec.change_points, rec.picks, rec.n_frames) for key, rec in test.items()
+            }
+            row = {"fold": k, **{m: float(v) for m, v in evaluate(predictions, test)["mean"].items() if m in METRIC_KEYS}}
+            folds.append(row)
+            log.info("fold %d: %s (no training)", k, row)
+            report(progress, "folds", k + 1, len(fold_splits))
+            continue
         fit_keys, val_keys = holdout(split["train_keys"], cfg.val_fraction, cfg.seed + 1000 * k + 1)
         result = train_fold(
             [everything[key] for key in fit_keys],
@@ -461,12 +619,14 @@ def run_training(
             seed=cfg.seed + k,
             progress=progress,
             stage=f"fold {k + 1}/{len(fold_splits)}",
+            arch=arch,
         )
-        test = {key: everything[key] for key in split["test_keys"]}
-        predictions = {key: predict(result.model, rec.features, device) for key, rec in test.items()}
-        mean = evaluate(predictions, test)["mean"]
-        row = {"fold": k, **{m: float(mean[m]) for m in METRIC_KEYS}}
-        folds.append(row)
+        row = {"fold": k}
+        if test:
+            predictions = {key: predict(result.model, rec.features, device) for key, rec in test.items()}
+            mean = evaluate(predictions, test)["mean"]
+            row.update({m: float(mean[m]) for m in METRIC_KEYS})
+            folds.append(row)
         save_checkpoint(
             out / f"fold_{k}.pt",
             result.model,
@@ -481,13 +641,19 @@ def run_training(
                 "test_keys": split["test_keys"],
                 "best_epoch": result.best_epoch,
                 "best_val_loss": result.best_val_loss,
+                "model_selection": selection,
                 "history": result.history,
-                "test_metrics": row,
+                "test_metrics": row if test else None,
                 "seconds": result.seconds,
             },
+            arch=arch,
         )
         log.info("fold %d: %s (epoch %d kept)", k, row, result.best_epoch)
         report(progress, "folds", k + 1, len(fold_splits))
-    metrics = summarize_folds(folds)
+    if folds:
+        metrics = summarize_folds(folds)
+    else:
+        metrics = {"folds": [], "mean": None, "std": None,
+                   "not_evaluated": "the --data videos have no annotations (user_summary)"}
     write_json(out / "metrics.json", metrics)
     return metrics

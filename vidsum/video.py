@@ -16,8 +16,6 @@ import dataclasses
 import logging
 import math
 import queue
-import re
-import subprocess
 import threading
 from pathlib import Path
 from collections.abc import Iterator
@@ -25,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vidsum.config import SAMPLE_FPS
 from vidsum.errors import InputError
+from vidsum.ffmpeg import read_header
 from vidsum.progress import ProgressFn, report
 
 if TYPE_CHECKING:
@@ -33,10 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SAMPLE_FPS = 2.0  # frames per second kept for features (the public datasets: every 15th at 30 fps)
 FRAME_SIZE = (224, 224)  # (width, height) the backbone reads
 MAX_FPS = 1000.0  # frames per second; above this a container's rate is garbage, not video
-PROBE_TIMEOUT_S = 60.0  # seconds for `ffmpeg -i` to print the stream list
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,89 +57,6 @@ class VideoInfo:
     has_audio: bool = False
     codec: str = ""
     frames_counted: bool = False
-
-
-def ffmpeg_exe() -> str | None:
-    """The ffmpeg binary (see ``render.ffmpeg_path``), or None when there is none: probing then
-    relies on OpenCV alone."""
-    from vidsum.errors import ToolError
-    from vidsum.render import ffmpeg_path
-
-    try:
-        return ffmpeg_path()
-    except ToolError:
-        return None
-
-
-@dataclasses.dataclass(frozen=True)
-class StreamList:
-    """The parts of ``ffmpeg -i`` output that OpenCV does not expose."""
-
-    video_codec: str | None
-    has_audio: bool
-    attached_pic_only: bool
-    rotation_ccw: float | None  # display-matrix rotation, degrees counter-clockwise
-    fps: float | None
-    duration: float | None  # None when the container gives none ("N/A")
-    start: float  # container start time, seconds
-    error: str | None
-
-
-def read_header(path: Path, exe: str | None = None) -> StreamList | None:
-    """Parse ``ffmpeg -hide_banner -i path`` (there is no ffprobe here); None without ffmpeg."""
-    exe = exe or ffmpeg_exe()
-    if exe is None:
-        return None
-    try:
-        # ffmpeg exits 1 ("At least one output file must be specified"); the listing is on stderr.
-        proc = subprocess.run(
-            [exe, "-hide_banner", "-nostdin", "-i", str(path)],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=PROBE_TIMEOUT_S,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        log.debug("ffmpeg -i %s failed: %s", path, exc)
-        return None
-    text = proc.stderr
-    video_codec, has_audio, pic_only, rot, fps = None, False, False, None, None
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        m = re.search(r"Stream #\d+:\d+.*?: (Video|Audio): (\w+)", line)
-        if not m:
-            continue
-        if m.group(1) == "Audio":
-            has_audio = True
-            continue
-        if "(attached pic)" in line:  # cover art of an audio file, not a video
-            pic_only = video_codec is None
-            continue
-        if video_codec is not None:
-            continue
-        video_codec, pic_only = m.group(2), False
-        fm = re.search(r"([\d.]+)(k?) fps", line) or re.search(r"([\d.]+)(k?) tbr", line)
-        if fm:
-            fps = float(fm.group(1)) * (1000.0 if fm.group(2) else 1.0)
-        # The display matrix appears in the stream's side data on the following lines.
-        for follow in lines[i + 1 : i + 12]:
-            if "Stream #" in follow:
-                break
-            rm = re.search(r"rotation of (-?[\d.]+) degrees", follow)
-            if rm:
-                rot = float(rm.group(1))
-                break
-    dm = re.search(r"Duration: (\d+):(\d+):([\d.]+)", text)
-    duration = int(dm.group(1)) * 3600 + int(dm.group(2)) * 60 + float(dm.group(3)) if dm else None
-    sm = re.search(r"Duration: [^,\n]*, start: (-?[\d.]+)", text)
-    start = float(sm.group(1)) if sm else 0.0
-    error = None
-    if "Stream #" not in text:
-        last = [ln.strip() for ln in lines if ln.strip() and "output file" not in ln]
-        error = last[-1] if last else "ffmpeg found no streams"
-        if "moov atom not found" in text:
-            error = "moov atom not found"
-    return StreamList(video_codec, has_audio, pic_only, rot, fps, duration, start, error)
 
 
 def _open_capture(path: Path) -> "cv2.VideoCapture":

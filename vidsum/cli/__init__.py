@@ -6,9 +6,12 @@ command function, so `vidsum --help` stays fast.
 
 from __future__ import annotations
 
+import os
+from typing import Optional
+
 import typer
 
-from vidsum.cli import dataset, evaluate, features, summarize, train, weights
+from vidsum.cli import dataset, evaluate, export, features, summarize, train, weights
 
 app = typer.Typer(
     name="vidsum",
@@ -25,6 +28,7 @@ app = typer.Typer(
 )
 
 app.command("summarize")(summarize.summarize_command)
+app.command("export")(export.export_command)
 app.command("train")(train.train_command)
 app.command("eval")(evaluate.eval_command)
 app.command("features")(features.features_command)
@@ -35,15 +39,41 @@ app.add_typer(weights.app, name="weights")
 def _print_version(value: bool) -> None:
     if value:
         from vidsum import __version__
+        from vidsum.cli.common import guarded
+        from vidsum.ffmpeg import find_ffmpeg
 
         typer.echo(f"vidsum {__version__}")
+        with guarded():
+            typer.echo(find_ffmpeg().describe())
         raise typer.Exit(0)
+
+
+def _use_ffmpeg(value: str | None) -> None:
+    # Through the environment, so that worker processes (vidsum features --jobs) use it too.
+    if value:
+        from vidsum.ffmpeg import FFMPEG_ENV
+
+        os.environ[FFMPEG_ENV] = value
 
 
 @app.callback()
 def _root(
+    ffmpeg: Optional[str] = typer.Option(
+        None,
+        "--ffmpeg",
+        metavar="PATH",
+        help=(
+            "The ffmpeg binary to run (a path, or a name on PATH), instead of the one bundled with "
+            "vidsum (imageio-ffmpeg); same as VIDSUM_FFMPEG. Goes before the command: "
+            "vidsum --ffmpeg /usr/bin/ffmpeg summarize ..."
+        ),
+        is_eager=True,
+        callback=_use_ffmpeg,
+    ),
     version: bool = typer.Option(
-        False, "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        # Not eager, so that it runs after --ffmpeg wherever that is written.
+        False, "--version", help="Print the versions of vidsum and of the ffmpeg in use, and exit.",
+        callback=_print_version,
     ),
 ) -> None:
     """Summarize videos; train and evaluate DMASum."""

@@ -47,7 +47,10 @@ def setup_logging(quiet: bool = False, verbose: bool = False) -> None:
 
 
 def fail(message: str, code: int = 1) -> None:
-    console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    from rich.markup import escape
+
+    # escaped: file names and hints such as `pip install 'vidsum[ray]'` hold brackets
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 

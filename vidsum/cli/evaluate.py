@@ -25,7 +25,7 @@ def _model_predictions(model_path: Path, records: dict[str, Any], device: str, t
     """Run the checkpoint on every selected video; returns key -> (n_steps,) scores."""
     import logging
 
-    from vidsum.checkpoint import load_model, predict
+    from vidsum.models import load_model, predict
     from vidsum.device import resolve_device
     from vidsum.errors import UsageError
 

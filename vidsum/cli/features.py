@@ -5,11 +5,13 @@ Heavy libraries are imported inside the command so that `vidsum --help` stays fa
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from vidsum.cli import executors as ex_opts
 from vidsum.cli.common import RichProgress, console, guarded, out, setup_logging
 
 
@@ -35,6 +37,11 @@ def features_command(
         "else a weight-free colour/texture feature (with a warning).", show_default=False,
     ),
     decoder: str = typer.Option("thread", "--decoder", help="Run decoders as 'thread's (default, faster here) or 'process'es."),
+    executor: str = ex_opts.EXECUTOR,
+    ray_address: Optional[str] = ex_opts.RAY_ADDRESS,
+    ray_actors: Optional[int] = ex_opts.RAY_ACTORS,
+    ray_gpus: Optional[float] = ex_opts.RAY_GPUS,
+    ray_retries: int = ex_opts.RAY_RETRIES,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or closing summary; errors only."),
 ) -> None:
     """Extract features of many videos into one HDF5 file, for `vidsum dataset build` and `vidsum train`.
@@ -47,10 +54,12 @@ def features_command(
       vidsum features videos/ -o features.h5
 
       vidsum features --list tvsum.txt -o tvsum_features.h5 --workers 2 --device cuda
+
+      vidsum features /shared/videos/ -o /shared/features.h5 --executor ray --ray-address auto
     """
     setup_logging(quiet=quiet)
     with guarded():
-        from vidsum.batch import collect_videos, extract_batch
+        from vidsum.extraction import collect_videos, extract_batch
         from vidsum.errors import UsageError
 
         if batch_size is not None and batch_size < 1:
@@ -63,10 +72,13 @@ def features_command(
             raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         if decoder not in ("thread", "process"):
             raise UsageError(f"--decoder must be 'thread' or 'process', not {decoder!r}")
+        runner = ex_opts.make_executor(executor, ray_address, ray_actors, ray_gpus, ray_retries)
         paths = collect_videos(videos or [], list_file)
         if not paths:
             raise UsageError("no videos found; pass video files, folders, globs or --list FILE")
-        with RichProgress(enabled=not quiet) as progress:
+        with RichProgress(enabled=not quiet) as progress, contextlib.ExitStack() as stack:
+            if runner is not None:
+                stack.enter_context(runner)
             result = extract_batch(
                 paths,
                 output,
@@ -76,7 +88,8 @@ def features_command(
                 sample_fps=sample_fps,
                 precision=precision,
                 workers=workers,
-                executor=decoder,  # type: ignore[arg-type]
+                decoder=decoder,  # type: ignore[arg-type]
+                executor=runner or "local",
                 progress=progress,
             )
         if result.failed:

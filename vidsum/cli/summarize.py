@@ -60,7 +60,15 @@ def summarize_command(
     json_path: Optional[Path] = typer.Option(
         None, "--json", help="Where to write the JSON report. Default: the clip path with .json.", show_default=False,
     ),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Also draw scores, shots and the selection to this PNG.", show_default=False),
+    plot: Optional[Path] = typer.Option(
+        None, "--plot", help="Also draw scores, shots and the selection to this PNG (with thumbnails of selected shots).",
+        show_default=False,
+    ),
+    export: Optional[str] = typer.Option(
+        None, "--export", "-e", metavar="FORMATS", help="Also write these formats beside the JSON, comma-separated: "
+        "csv, edl, otio, fcpxml, chapters, srt, storyboard, html, png, or all (docs/output.md; "
+        "`vidsum export` makes them later from the JSON).", show_default=False,
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files (refused otherwise)."),
     strict: bool = typer.Option(False, "--strict", help="Fail instead of falling back to the weight-free feature or the training-free scorer."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or closing summary; errors only."),
@@ -72,6 +80,8 @@ def summarize_command(
       vidsum summarize talk.mp4 -o talk_summary.mp4
 
       vidsum summarize match.mkv -o highlights.mp4 --length 2m --plot highlights.png
+
+      vidsum summarize talk.mp4 --export edl,html    # + talk.summary.edl and talk.summary.html
     """
     setup_logging(quiet=quiet)
     with guarded():
@@ -96,6 +106,7 @@ def summarize_command(
             frame_decoder=frame_decoder,
             json_path=str(json_path) if json_path else None,
             plot_path=str(plot) if plot else None,
+            exports=tuple(export.split(",")) if export else (),
             overwrite=overwrite,
             strict=strict,
         )
@@ -114,5 +125,7 @@ def summarize_command(
         out.print(f"  json  {result.json_path}")
         if result.plot_path:
             out.print(f"  plot  {result.plot_path}")
+        for name, path in result.exports.items():
+            out.print(f"  {name:<5} {path}", soft_wrap=True)
         if result.warnings:
             console.print(f"[yellow]{len(result.warnings)} warning(s); the JSON lists them[/]")

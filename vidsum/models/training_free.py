@@ -1,4 +1,4 @@
-"""The training-free scorer: what ``summarize`` uses when no trained DMASum checkpoint exists.
+"""The training-free scorer: what ``summarize`` uses when no trained checkpoint exists.
 
 It scores shots, not frames, by a greedy trade-off between representativeness (how much of
 the video looks like the shot) and diversity (how unlike the shots already favoured it is),
@@ -23,10 +23,13 @@ DR-DSN reward). The formula, with ``k`` shots (from KTS) over ``n`` steps:
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from vidsum.errors import InputError
+from vidsum.models.base import ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -123,3 +126,38 @@ def score_steps(
         shot_scores = (gains - gains.min()) / span
     log.debug("training-free scores: %d steps, %d shots, gain range %.4f", n, k, span)
     return shot_scores[shot_of].astype(np.float32)
+
+
+def labels_from_shots(shots: np.ndarray, picks: np.ndarray) -> np.ndarray:
+    """(n, 2) inclusive frame ranges and (T,) step frame indices -> (T,) int64 shot of each step."""
+    shots = np.asarray(shots, dtype=np.int64).reshape(-1, 2)
+    return np.searchsorted(shots[:, 0], np.asarray(picks, dtype=np.int64), side="right") - 1
+
+
+class TrainingFreeScorer:
+    """The Scorer of this module: every step scores as its shot (``score_steps``)."""
+
+    name = "training-free (representativeness + diversity, vidsum.models.training_free)"
+    checkpoint: Path | None = None
+    features: dict[str, Any] | None = None
+
+    def __init__(self, diversity: float = DIVERSITY) -> None:
+        self.diversity = diversity
+
+    def score(self, features: np.ndarray, shots: np.ndarray, picks: np.ndarray, n_frames: int) -> np.ndarray:
+        """features (T, D); shots (n, 2) int64 inclusive frame ranges; picks (T,) -> (T,) float32."""
+        labels = labels_from_shots(shots, picks)
+        return np.asarray(score_steps(features, labels=labels, diversity=self.diversity), dtype=np.float32)
+
+
+SPEC = ModelSpec(
+    name="training-free",
+    module=__name__,
+    config_cls=None,
+    build=None,
+    objective=None,
+    needs_training=False,
+    needs_labels=False,
+    description="representativeness + diversity of the shots' features; needs no training",
+    scorer=TrainingFreeScorer,
+)

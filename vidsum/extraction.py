@@ -1,6 +1,14 @@
-"""Batch feature extraction for a collection of videos (`vidsum features`).
+"""Feature extraction: one video (``extract_one``) or a collection (``extract_batch``, `vidsum features`).
 
-Design (resumability, issue 4): every video is written completely to its own small HDF5 file in
+    extract_one(path, FeaturesConfig) -> Features
+    Executor.run([(key, path), ...], cfg, progress) -> ExtractionResult per video, as each finishes
+    extract_batch(videos, output, cfg, executor="local") -> BatchResult
+
+An Executor decides where the frames are decoded and featurised; ``EXECUTORS`` maps names to
+factories (``"local"``: decoder threads or processes feeding one batched model in this process).
+Whatever the executor, the driver ``extract_batch`` writes each finished video the same way.
+
+Resumability: every video is written completely to its own small HDF5 file in
 a hidden parts folder beside the output (``.NAME.h5.parts/STEM.h5``), through a temporary file
 and an atomic rename, so a part either exists whole or not at all. When the batch ends the parts
 are merged into a copy of the output, which then replaces the output in one rename, and the parts
@@ -8,9 +16,10 @@ are removed. A kill at any moment (even kill -9) therefore leaves the previous o
 readable, never a half-written group; re-running the same command skips every video that is
 already in the output or in a part, and finishes the merge.
 
-Throughput: ``workers`` decoders (threads or processes) stream sampled frames of several videos at
-once into a bounded queue; the calling thread batches them through the extractor, runs KTS and
-writes the part. OpenCV decodes outside the GIL, so threads are the default (see bench/).
+Throughput of the local executor: ``workers`` decoders (threads or processes) stream sampled
+frames of several videos at once into a bounded queue; the calling thread batches them through
+the extractor, and KTS and the part write run in a background thread. OpenCV decodes outside the
+GIL, so threads are the default (see bench/).
 """
 
 from __future__ import annotations
@@ -27,16 +36,17 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Protocol, Sequence
 
 import numpy as np
 
+from vidsum.config import FeaturesConfig
 from vidsum.errors import InputError, OutputError, UsageError, VidsumError
 from vidsum.io import atomic_path
 from vidsum.progress import ProgressFn, report
 
 if TYPE_CHECKING:
-    from vidsum.features import Extractor
+    from vidsum.features import Extractor, Features
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +54,9 @@ VIDEO_EXTENSIONS = frozenset(
     {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".mts",
      ".m2ts", ".3gp", ".ogv", ".vob"}
 )
-SAMPLE_FPS = 2.0  # frames per second, as the public datasets (every 15th frame at 30 fps)
 QUEUE_CHUNKS_PER_WORKER = 4  # decoded chunks buffered per worker: bounds memory, keeps the model fed
 EXTRACTOR_ATTR = "extractor"  # root attribute: JSON description of the extractor (data.read_file_attrs)
-Executor = Literal["thread", "process"]
+Decoder = Literal["thread", "process"]
 
 
 @dataclasses.dataclass
@@ -132,12 +141,9 @@ def _describe(extractor: "Extractor", sample_fps: float) -> dict[str, Any]:
 
 
 def _same_extractor(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Same features? Runtime settings (device, batch size, precision) do not change what is computed."""
-    from vidsum.features import RUNTIME_KEYS
+    from vidsum.features import same_features
 
-    a = {k: v for k, v in a.items() if k not in RUNTIME_KEYS}
-    b = {k: v for k, v in b.items() if k not in RUNTIME_KEYS}
-    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+    return same_features(a, b)
 
 
 def _groups_of(path: Path) -> tuple[set[str], dict[str, Any] | None]:
@@ -229,7 +235,7 @@ def merge_parts(output: Path, desc: dict[str, Any]) -> list[str]:
 def _decode_one(
     path: str, key: str, info: Any, sample_fps: float, size: tuple[int, int], chunk: int, put: Any, stop: Any
 ) -> None:
-    """Stream one video as ("chunk", key, picks, frames) messages, then ("end", key, info).
+    """Stream one video as ("chunk", key, picks, frames) messages, then ("end", key, info, truncated).
 
     picks: (k,) int64 frame indices; frames: (k, H, W, 3) uint8 RGB, k <= chunk. The final
     ``info`` carries the frame count found by decoding (containers may declare more or fewer).
@@ -252,7 +258,7 @@ def _decode_one(
         stream.close()
     if frames:
         put(("chunk", key, np.asarray(idx, dtype=np.int64), np.stack(frames)))
-    put(("end", key, stream.info))
+    put(("end", key, stream.info, stream.truncated))
 
 
 def _worker_loop(tasks: Any, results: Any, stop: Any, sample_fps: float, size: tuple[int, int], chunk: int) -> None:
@@ -320,7 +326,7 @@ def _try_put(results: Any, msg: tuple) -> None:
 class _Pool:
     """``workers`` decoders (threads or spawned processes) sharing a task and a result queue."""
 
-    def __init__(self, executor: Executor, workers: int, sample_fps: float, size: tuple[int, int], chunk: int) -> None:
+    def __init__(self, executor: Decoder, workers: int, sample_fps: float, size: tuple[int, int], chunk: int) -> None:
         maxsize = max(2, QUEUE_CHUNKS_PER_WORKER * workers)
         if executor == "process":
             import multiprocessing as mp
@@ -381,16 +387,55 @@ class _Pool:
                 p.join(timeout=2.0)
 
 
-# --- the batch ---------------------------------------------------------------------------------
+# --- one video, and the executors ----------------------------------------------------------------
 
 
 @dataclasses.dataclass
-class _Pending:
+class ExtractionResult:
+    """One video's outcome from an Executor: ``features`` when it worked, else ``error`` (why not).
+
+    ``n_sampled``: the sampled frames that went through the extractor (also for a failed video).
+    """
+
+    key: str
     path: Path
-    info: Any
-    picks: list[np.ndarray] = dataclasses.field(default_factory=list)
-    feats: list[np.ndarray] = dataclasses.field(default_factory=list)
-    failed: bool = False
+    features: "Features | None"
+    error: str | None = None
+    n_sampled: int = 0
+
+
+class Executor(Protocol):
+    """Runs extraction for many videos and yields each result as it finishes (any order).
+
+    ``videos``: (key, path) pairs of readable videos. ``cfg`` rebuilds the extractor anywhere
+    (a remote worker gets ``cfg.to_dict()``). ``progress("frames", done, total)`` as frames are
+    featurised. ``infos``: key -> VideoInfo the driver already probed (may be ignored). An
+    executor never raises for one bad video: it yields an ExtractionResult with ``error``.
+    """
+
+    def run(
+        self,
+        videos: Sequence[tuple[str, Path]],
+        cfg: FeaturesConfig,
+        progress: ProgressFn | None = None,
+        infos: dict[str, Any] | None = None,
+    ) -> Iterator[ExtractionResult]: ...
+
+
+def extract_one(
+    path: str | os.PathLike[str],
+    cfg: FeaturesConfig | None = None,
+    extractor: "Extractor | None" = None,
+    progress: ProgressFn | None = None,
+) -> "Features":
+    """Features of one video: decode at ``cfg.sample_fps`` and run the extractor ``cfg`` describes
+    (or ``extractor``, when given). Raises InputError for files that are not decodable videos."""
+    cfg = cfg or FeaturesConfig()
+    if extractor is None:
+        from vidsum.features import make_extractor
+
+        extractor = make_extractor(cfg, progress=progress)
+    return extractor.extract(path, sample_fps=cfg.sample_fps, progress=progress)
 
 
 def _expected_steps(info: Any, sample_fps: float) -> int:
@@ -402,18 +447,146 @@ def _expected_steps(info: Any, sample_fps: float) -> int:
         return max(1, int(round(float(info.duration) * sample_fps)))
 
 
-def _write_part(folder: Path, key: str, pending: _Pending, desc: dict[str, Any]) -> int:
-    """Segment one video and write its part file atomically; returns n_steps (frees the frames)."""
+@dataclasses.dataclass
+class _Pending:
+    path: Path
+    info: Any
+    picks: list[np.ndarray] = dataclasses.field(default_factory=list)
+    feats: list[np.ndarray] = dataclasses.field(default_factory=list)
+    n_sampled: int = 0
+    error: str | None = None
+
+
+class LocalExecutor:
+    """``workers`` decoders (threads or spawned processes) feeding one batched extractor here."""
+
+    def __init__(self, extractor: "Extractor | None" = None, workers: int = 1, decoder: Decoder = "thread") -> None:
+        if workers < 1:
+            raise UsageError(f"--workers must be >= 1, got {workers}")
+        if decoder not in ("thread", "process"):
+            raise UsageError(f"the decoder must be 'thread' or 'process', not {decoder!r}")
+        self.extractor = extractor
+        self.workers = workers
+        self.decoder = decoder
+
+    def run(
+        self,
+        videos: Sequence[tuple[str, Path]],
+        cfg: FeaturesConfig,
+        progress: ProgressFn | None = None,
+        infos: dict[str, Any] | None = None,
+    ) -> Iterator[ExtractionResult]:
+        from vidsum.features import Features
+        from vidsum.video import probe
+
+        if not videos:
+            return
+        extractor = self.extractor
+        if extractor is None:
+            from vidsum.features import make_extractor
+
+            extractor = self.extractor = make_extractor(cfg)
+        infos = dict(infos or {})
+        pending: dict[str, _Pending] = {}
+        for key, path in videos:
+            if key not in infos:
+                try:
+                    infos[key] = probe(path)
+                except VidsumError as exc:
+                    yield ExtractionResult(key, Path(path), None, str(exc))
+                    continue
+            pending[key] = _Pending(Path(path), infos[key])
+        if not pending:
+            return
+        expected = sum(_expected_steps(v.info, cfg.sample_fps) for v in pending.values())
+        sampled = 0
+        size = tuple(getattr(extractor, "input_size", (224, 224)))
+        chunk = int(cfg.batch_size or getattr(extractor, "batch_size", 16) or 16)
+        pool = _Pool(self.decoder, min(self.workers, len(pending)), cfg.sample_fps, size, chunk)  # type: ignore[arg-type]
+        pool.start((str(v.path), k, v.info) for k, v in pending.items())
+        left = set(pending)
+        try:
+            while left:
+                try:
+                    msg = pool.get()
+                except _Stopped:
+                    for k in sorted(left):
+                        yield ExtractionResult(k, pending[k].path, None, "the decoder process stopped unexpectedly")
+                    return
+                kind, key = msg[0], msg[1]
+                job = pending[key]
+                if kind == "chunk":
+                    if job.error is not None:
+                        continue
+                    try:
+                        job.feats.append(np.asarray(extractor.extract_frames(msg[3]), dtype=np.float32))
+                        job.picks.append(msg[2])
+                    except VidsumError as exc:
+                        job.error = str(exc)
+                    job.n_sampled += len(msg[2])
+                    sampled += len(msg[2])
+                    report(progress, "frames", sampled, expected)
+                    continue
+                left.discard(key)
+                if kind == "error" and job.error is None:
+                    job.error = msg[2]
+                elif kind == "end" and job.error is None and not job.feats:
+                    job.error = "no frame could be decoded"
+                if job.error is not None:
+                    job.feats, job.picks = [], []
+                    yield ExtractionResult(key, job.path, None, job.error, job.n_sampled)
+                    continue
+                feats = Features(
+                    features=np.concatenate(job.feats).astype(np.float32, copy=False),
+                    picks=np.concatenate(job.picks).astype(np.int64, copy=False),
+                    info=msg[2],
+                    truncated=bool(msg[3]),
+                    extractor=_describe(extractor, cfg.sample_fps),
+                )
+                job.feats, job.picks = [], []
+                yield ExtractionResult(key, job.path, feats, None, job.n_sampled)
+        finally:
+            pool.close()
+
+
+def _ray_executor(**options: Any) -> Executor:
+    """The Ray executor (vidsum.extraction_ray), imported only when asked for: Ray is optional."""
+    from vidsum.extraction_ray import RayExecutor
+
+    return RayExecutor(**options)
+
+
+# name -> factory(extractor=None, workers=1, decoder="thread", ...) -> Executor. An executor may
+# also have describe(cfg) -> the extractor description (when its extractor lives elsewhere, as
+# Ray's actors) and close() (called by extract_batch for executors it made).
+EXECUTORS: dict[str, Callable[..., Executor]] = {
+    "local": LocalExecutor,
+    "ray": _ray_executor,
+}
+
+
+def make_executor(name: str, **options: Any) -> Executor:
+    """The executor registered as ``name``, built with ``options``; UsageError for unknown names."""
+    factory = EXECUTORS.get(name)
+    if factory is None:
+        raise UsageError(f"unknown executor {name!r}; known executors: {', '.join(EXECUTORS)}")
+    return factory(**options)
+
+
+# --- the batch driver -----------------------------------------------------------------------------
+
+
+def _write_part(folder: Path, key: str, path: Path, feats: "Features", desc: dict[str, Any]) -> int:
+    """Segment one video and write its part file atomically; returns n_steps."""
     import h5py
 
     from vidsum.data import write_video_group
     from vidsum.segmentation import segment_shots
     from vidsum.selection import budget_frames
 
-    info = pending.info
-    features = np.concatenate(pending.feats).astype(np.float32, copy=False)
-    picks = np.concatenate(pending.picks).astype(np.int64, copy=False)
-    pending.feats, pending.picks = [], []
+    info = feats.info
+    features = np.asarray(feats.features, dtype=np.float32)
+    picks = np.asarray(feats.picks, dtype=np.int64)
     n_frames = int(info.n_frames)
     if picks.size and picks[-1] >= n_frames:
         # the container's frame count was an underestimate; the decoded frames are the truth
@@ -435,7 +608,7 @@ def _write_part(folder: Path, key: str, pending: _Pending, desc: dict[str, Any])
                 extra={
                     "fps": float(info.fps),
                     "duration": float(info.duration),
-                    "source_path": str(pending.path.resolve()),
+                    "source_path": str(path.resolve()),
                 },
             )
     return int(features.shape[0])
@@ -444,18 +617,24 @@ def _write_part(folder: Path, key: str, pending: _Pending, desc: dict[str, Any])
 def extract_batch(
     videos: Sequence[str | os.PathLike[str]],
     output: str | os.PathLike[str],
+    cfg: FeaturesConfig | None = None,
     *,
     extractor: "Extractor | None" = None,
     backbone_weights: str | os.PathLike[str] | None = None,
-    device: str = "auto",
+    device: str | None = None,
     batch_size: int | None = None,
-    sample_fps: float = SAMPLE_FPS,
-    precision: str = "auto",
+    sample_fps: float | None = None,
+    precision: str | None = None,
     workers: int = 1,
-    executor: Executor = "thread",
+    executor: str | Executor = "local",
+    decoder: Decoder = "thread",
     progress: ProgressFn | None = None,
 ) -> BatchResult:
     """Extract features of ``videos`` into ``output`` (eccv16 schema, one group per video stem).
+
+    ``cfg`` (or the keyword overrides of its fields) says how; ``extractor`` an already built
+    one. ``executor``: a name of EXECUTORS (built with ``extractor``, ``workers`` and ``decoder``),
+    an Executor, or "thread"/"process" (short for "local" with that ``decoder``).
 
     Each group holds features (n_steps, dim) float32, picks (n_steps,) int64, n_frames,
     n_steps, change_points (n_shots, 2) int64, n_frame_per_seg, fps, duration, video_name and
@@ -464,14 +643,23 @@ def extract_batch(
     in ``result.failed`` and the batch goes on. Progress stages: "videos" and "frames" (sampled).
     """
     t0 = time.perf_counter()
+    overrides = {
+        k: v
+        for k, v in dict(
+            backbone_weights=None if backbone_weights is None else str(backbone_weights),
+            device=device, batch_size=batch_size, sample_fps=sample_fps, precision=precision,
+        ).items()
+        if v is not None
+    }
+    cfg = dataclasses.replace(cfg or FeaturesConfig(), **overrides)
     output = Path(output)
     paths = [Path(v) for v in videos]
     if not paths:
         raise InputError("no videos given; pass video files, folders, globs or --list FILE")
     if workers < 1:
         raise UsageError(f"--workers must be >= 1, got {workers}")
-    if executor not in ("thread", "process"):
-        raise UsageError(f"executor must be 'thread' or 'process', not {executor!r}")
+    if isinstance(executor, str) and executor not in EXECUTORS and executor not in ("thread", "process"):
+        raise UsageError(f"executor must be 'thread' or 'process' or one of {', '.join(EXECUTORS)}, not {executor!r}")
     if not output.parent.is_dir():
         raise OutputError(f"{output}: folder {output.parent} does not exist; create it first")
     if output.is_dir():
@@ -480,14 +668,31 @@ def extract_batch(
         raise OutputError(f"{output}: is also one of the input videos; choose another -o")
     _check_unique(paths)
 
-    if extractor is None:
+    runner: Executor | None = None if isinstance(executor, str) else executor
+    owned = False
+    if isinstance(executor, str) and executor not in ("local", "thread", "process"):
+        runner, owned = make_executor(executor, extractor=extractor, workers=workers, decoder=decoder), True
+    try:
+        return _extract_batch(
+            paths, output, cfg, extractor=extractor, workers=workers, executor=executor, runner=runner,
+            decoder=decoder, progress=progress, t0=t0,
+        )
+    finally:
+        if owned:
+            getattr(runner, "close", lambda: None)()
+
+
+def _extract_batch(
+    paths: list[Path], output: Path, cfg: FeaturesConfig, *, extractor: "Extractor | None", workers: int,
+    executor: str | Executor, runner: Executor | None, decoder: Decoder, progress: ProgressFn | None, t0: float,
+) -> BatchResult:
+    # an executor whose extractor lives elsewhere (Ray's actors) says what it computes
+    describe = getattr(runner, "describe", None)
+    if extractor is None and describe is None:
         from vidsum.features import make_extractor
 
-        extractor = make_extractor(
-            backbone_weights=backbone_weights, device=device, batch_size=batch_size, sample_fps=sample_fps,
-            precision=precision,
-        )
-    desc = _describe(extractor, sample_fps)
+        extractor = make_extractor(cfg)
+    desc = describe(cfg, progress) if describe is not None else _describe(extractor, cfg.sample_fps)  # type: ignore[arg-type]
     done_keys: set[str] = set()
     if output.exists():
         done_keys, old = _groups_of(output)
@@ -533,8 +738,8 @@ def extract_batch(
         except Exception as exc:  # one odd file must not stop the batch
             return f"{type(exc).__name__}: {exc}"
 
-    pending: dict[str, _Pending] = {}
-    expected = 0
+    readable: list[tuple[str, Path]] = []
+    infos: dict[str, Any] = {}
     # probing runs `ffmpeg -i` per file: a few in parallel so that thousands of files start quickly
     with ThreadPoolExecutor(max_workers=max(2, workers), thread_name_prefix="vidsum-probe") as probes:
         for (p, k), info in zip(todo, probes.map(check, [p for p, _ in todo])):
@@ -542,75 +747,46 @@ def extract_batch(
                 result.failed.append((p, info))
                 log.info("skipping %s: %s", p, info)
                 continue
-            pending[k] = _Pending(p, info)
-            expected += _expected_steps(info, sample_fps)
+            readable.append((k, p))
+            infos[k] = info
     n_done += len(result.failed)
     report(progress, "videos", n_done, n_total)
-    report(progress, "frames", 0, expected)
+    report(progress, "frames", 0, sum(_expected_steps(i, cfg.sample_fps) for i in infos.values()))
 
-    if pending:
-        size = tuple(getattr(extractor, "input_size", (224, 224)))
-        chunk = int(batch_size or getattr(extractor, "batch_size", 16) or 16)
-        pool = _Pool(executor, min(workers, len(pending)), sample_fps, size, chunk)  # type: ignore[arg-type]
-        pool.start((str(v.path), k, v.info) for k, v in pending.items())
+    if readable:
+        if runner is None:
+            if executor in ("thread", "process"):
+                executor, decoder = "local", executor  # type: ignore[assignment]
+            runner = make_executor(str(executor), extractor=extractor, workers=workers, decoder=decoder)
         # KTS and the part write run in one background thread, so the model keeps working meanwhile
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidsum-write")
-        writing: dict[Future, str] = {}
+        writing: dict[Future, tuple[str, Path]] = {}
 
         def harvest(wait: bool) -> None:
             nonlocal n_done
             for fut in [f for f in writing if wait or f.done()]:
-                key = writing.pop(fut)
+                key, path = writing.pop(fut)
                 try:
                     fut.result()
                     result.extracted.append(key)
                 except VidsumError as exc:
-                    result.failed.append((pending[key].path, str(exc)))
+                    result.failed.append((path, str(exc)))
                 n_done += 1
                 report(progress, "videos", n_done, n_total)
 
-        left = set(pending)
         try:
-            while left:
+            for res in runner.run(readable, cfg, progress, infos=infos):
                 harvest(wait=False)
-                try:
-                    msg = pool.get()
-                except _Stopped:
-                    for k in sorted(left):
-                        result.failed.append((pending[k].path, "the decoder process stopped unexpectedly"))
-                    n_done += len(left)
-                    left.clear()
-                    break
-                kind, key = msg[0], msg[1]
-                job = pending[key]
-                if kind == "chunk":
-                    if job.failed:
-                        continue
-                    try:
-                        job.feats.append(np.asarray(extractor.extract_frames(msg[3]), dtype=np.float32))
-                        job.picks.append(msg[2])
-                    except VidsumError as exc:
-                        job.failed = True
-                        result.failed.append((job.path, str(exc)))
-                    result.sampled_frames += len(msg[2])
-                    report(progress, "frames", result.sampled_frames, expected)
+                result.sampled_frames += res.n_sampled
+                if res.features is not None:
+                    writing[writer.submit(_write_part, folder, res.key, res.path, res.features, desc)] = (res.key, res.path)
                     continue
-                left.discard(key)
-                if kind == "end" and not job.failed and job.feats:
-                    job.info = msg[2]
-                    writing[writer.submit(_write_part, folder, key, job, desc)] = key
-                    continue
-                if kind == "error" and not job.failed:
-                    result.failed.append((job.path, msg[2]))
-                elif kind == "end" and not job.failed:
-                    result.failed.append((job.path, "no frame could be decoded"))
-                log.info("skipping %s: %s", job.path, result.failed[-1][1])
-                job.feats, job.picks = [], []
+                result.failed.append((res.path, res.error or "unknown error"))
+                log.info("skipping %s: %s", res.path, result.failed[-1][1])
                 n_done += 1
                 report(progress, "videos", n_done, n_total)
             harvest(wait=True)
         finally:
-            pool.close()
             writer.shutdown(wait=True, cancel_futures=True)
 
     merge_parts(output, desc)

@@ -1,4 +1,4 @@
-"""report.py: the summary JSON's fields (hand-computed), its JSON round trip, and the plot."""
+"""exports/: the summary JSON's fields (hand-computed), its JSON round trip, and the plot."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from vidsum import report
+from vidsum.exports import json_doc, plot
 from vidsum.errors import OutputError, ToolError
 from vidsum.io import write_json
 
@@ -53,7 +53,7 @@ def example(**overrides: Any) -> dict[str, Any]:
 
 
 def test_report_fields() -> None:
-    rep = report.build_report(**example())
+    rep = json_doc.build_document(**example())
     assert rep["schema_version"] == 1 and isinstance(rep["vidsum_version"], str)
     assert rep["input"] == {
         "path": "/videos/in.mp4",
@@ -95,13 +95,13 @@ def test_report_fields() -> None:
         "fast": False,
     }
     assert rep["timings_s"] == {"decode_features": 1.25, "kts": 0.5, "render": 0.25, "total": 2.0}
-    given = report.build_report(**example(timings_s={"kts": 0.5, "total": 3.5}))
+    given = json_doc.build_document(**example(timings_s={"kts": 0.5, "total": 3.5}))
     assert given["timings_s"] == {"kts": 0.5, "total": 3.5}
     assert rep["warnings"] == ["no GoogLeNet weights"]
 
 
 def test_fallback_scorer_and_length_budget() -> None:
-    rep = report.build_report(
+    rep = json_doc.build_document(
         **example(
             scorer="unsupervised-repr-div",
             checkpoint_path=None,
@@ -119,7 +119,7 @@ def test_fallback_scorer_and_length_budget() -> None:
 
 
 def test_json_round_trip(tmp_path: Path) -> None:
-    rep = report.build_report(**example(fps=30000 / 1001))
+    rep = json_doc.build_document(**example(fps=30000 / 1001))
     path = tmp_path / "out.json"
     write_json(path, rep)
     assert json.loads(path.read_text()) == rep
@@ -128,7 +128,7 @@ def test_json_round_trip(tmp_path: Path) -> None:
 
 
 def test_empty_selection_and_no_shots() -> None:
-    rep = report.build_report(
+    rep = json_doc.build_document(
         **example(shots=np.zeros((0, 2), int), shot_scores=[], selected=[], summary_duration_s=0.0, summary_path=None)
     )
     assert rep["shots"] == [] and rep["summary"]["n_shots"] == 0 and rep["summary"]["n_frames"] == 0
@@ -149,7 +149,7 @@ def test_empty_selection_and_no_shots() -> None:
 )
 def test_inconsistent_inputs_are_refused(overrides: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
-        report.build_report(**example(**overrides))
+        json_doc.build_document(**example(**overrides))
 
 
 def test_plot_writes_a_png(tmp_path: Path) -> None:
@@ -158,7 +158,7 @@ def test_plot_writes_a_png(tmp_path: Path) -> None:
     scores = [0.1, 0.2, 0.9, 0.8, 0.7, 0.3, 0.2, 0.1]
     shots = [[0.0, 1.0], [1.0, 3.0], [3.0, 4.0]]
     path = tmp_path / "plot.png"
-    report.plot_summary(path, times, scores, shots, [False, True, False], title="in.mp4")
+    plot.plot_summary(path, times, scores, shots, [False, True, False], title="in.mp4")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
@@ -168,7 +168,7 @@ def test_plot_writes_a_png(tmp_path: Path) -> None:
 
 def test_plot_rejects_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"\.png"):
-        report.plot_summary(tmp_path / "plot.gif", [0.0], [0.5], [[0.0, 1.0]], [True])
+        plot.plot_summary(tmp_path / "plot.gif", [0.0], [0.5], [[0.0, 1.0]], [True])
 
 
 def test_missing_matplotlib_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,5 +177,5 @@ def test_missing_matplotlib_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ToolError, match=r'pip install "vidsum\[plot\]"'):
-        report.plot_summary(tmp_path / "plot.png", [0.0], [0.5], [[0.0, 1.0]], [True])
+        plot.plot_summary(tmp_path / "plot.png", [0.0], [0.5], [[0.0, 1.0]], [True])
     assert list(tmp_path.iterdir()) == []

@@ -1,13 +1,13 @@
-"""The summary JSON (schema version 1) and the ``--plot`` picture (issue 3, step 7).
+"""The summary JSON document (schema version 1): built here, written as the "json" export.
 
-``build_report`` is a pure function of plain values (numbers, arrays, dicts); the pipeline calls
-it and writes the result with ``vidsum.io.write_json``. Every field is documented in
-docs/output.md; change the schema only together with SCHEMA_VERSION and that page.
+``build_document`` is a pure function of plain values (numbers, arrays, dicts); the pipeline
+calls it, and every export format (``vidsum.exports``) is written from the document it returns.
+Every field is documented in docs/output.md; change the schema only together with
+SCHEMA_VERSION and that page.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 from pathlib import Path
@@ -15,22 +15,16 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from vidsum.errors import OutputError, ToolError
-from vidsum.io import atomic_path
-
-logger = logging.getLogger(__name__)
+from vidsum.exports.base import ExportContext, ExportSpec
+from vidsum.io import write_json
 
 SCHEMA_VERSION = 1
-PLOT_FORMATS = ("png", "pdf", "svg")
-PLOT_SIZE_IN = (12.0, 4.0)  # inches; with PLOT_DPI a 1800 x 600 px PNG
-PLOT_DPI = 150
-TICK_STEPS_S = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)  # seconds between time labels
 # Digits kept in the JSON: scores to 1e-6, times to 1 microsecond; more is noise.
 SCORE_DIGITS = 6
 TIME_DIGITS = 6
 
 
-def build_report(
+def build_document(
     *,
     input_path: str | os.PathLike[str],
     duration_s: float,
@@ -61,6 +55,7 @@ def build_report(
     backbone_precision: str | None = None,
     backbone_preprocessing: str | None = None,
     fast: bool | None = None,
+    ffmpeg: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the summary JSON (schema version 1) as a plain dict, ready for ``json.dumps``.
 
@@ -73,6 +68,7 @@ def build_report(
     and ``budget_seconds`` is the user's request; ``budget_frames`` is the knapsack capacity.
     ``timings_s``: seconds per stage, e.g. {"decode_features": 10.2, "kts": 0.3, ...}; a "total"
     key is kept as given, otherwise the sum of the stages is added as "total".
+    ``ffmpeg``: the binary that cut the clip ({"path", "version", "source"}; ``FFmpeg.to_dict``).
     Raises ValueError when the arrays disagree in length or hold NaN/inf (a bug upstream).
     """
     if not fps > 0:
@@ -104,6 +100,7 @@ def build_report(
     return {
         "schema_version": SCHEMA_VERSION,
         "vidsum_version": _version(),
+        "ffmpeg": dict(ffmpeg) if ffmpeg is not None else None,
         "input": {
             "path": str(input_path),
             "duration_s": _time(duration_s, "duration_s"),
@@ -160,94 +157,6 @@ def build_report(
     }
 
 
-def check_plot_available() -> None:
-    """Raise ToolError now (before hours of work) when ``plot_summary`` could not run."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise ToolError(
-            'matplotlib is not installed, so --plot cannot draw; install it with `pip install "vidsum[plot]"` '
-            "or leave out --plot"
-        ) from None
-
-
-def plot_summary(
-    path: str | os.PathLike[str],
-    step_times_s: np.ndarray | Sequence[float],
-    scores: np.ndarray | Sequence[float],
-    shots: np.ndarray | Sequence[Sequence[float]],
-    selected: np.ndarray | Sequence[bool],
-    title: str = "vidsum summary",
-) -> None:
-    """Draw scores over time, shot boundaries and the selected shots; write it atomically.
-
-    step_times_s: (n_steps,) float, time of each sampled step. scores: (n_steps,) float.
-    shots: (n_shots, 2) float, [start_s, end_s) of each shot in seconds (the JSON's start_s/end_s).
-    selected: (n_shots,) bool. The format follows the suffix: .png, .pdf or .svg.
-    """
-    path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in PLOT_FORMATS:
-        raise OutputError(f"{path}: cannot draw a '{path.suffix}' picture; use .png, .pdf or .svg")
-    check_plot_available()
-    # The Agg canvas directly, not pyplot: no global backend switch and no GUI, safe in threads.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    times = np.asarray(step_times_s, dtype=np.float64).reshape(-1)
-    values = np.asarray(scores, dtype=np.float64).reshape(-1)
-    spans = np.asarray(shots, dtype=np.float64).reshape(-1, 2)
-    chosen = np.asarray(selected, dtype=bool).reshape(-1)
-    if len(times) != len(values):
-        raise ValueError(f"step_times_s ({len(times)}) and scores ({len(values)}) differ in length")
-    if len(spans) != len(chosen):
-        raise ValueError(f"shots ({len(spans)}) and selected ({len(chosen)}) differ in length")
-
-    fig = Figure(figsize=PLOT_SIZE_IN, dpi=PLOT_DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    first = True
-    for (start, end), keep in zip(spans, chosen):
-        if keep:
-            label = "selected shot" if first else None
-            ax.axvspan(start, end, color="tab:orange", alpha=0.3, linewidth=0, label=label)
-            first = False
-    # One dashed line per shot boundary (the start of every shot but the first).
-    for i, start in enumerate(spans[1:, 0]):
-        ax.axvline(start, color="0.55", linestyle="--", linewidth=0.7, label="shot boundary" if i == 0 else None)
-    marker = "." if len(times) <= 200 else None
-    ax.plot(times, values, color="tab:blue", linewidth=1.2, marker=marker, label="score per sampled frame")
-    end_s = float(max(spans[:, 1].max() if len(spans) else 0.0, times.max() if len(times) else 0.0))
-    ax.set_xlim(0.0, end_s if end_s > 0 else 1.0)
-    low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
-    pad = 0.05 * (high - low) if high > low else 0.05
-    ax.set_ylim(min(0.0, low - pad), max(1.0, high + pad))
-    ax.set_xlabel("time (mm:ss)" if end_s >= 120 else "time (s)")
-    if end_s >= 120:
-        from matplotlib.ticker import FuncFormatter, MultipleLocator
-
-        # Round clock steps (10 s .. 30 min) giving at most ~12 labelled ticks.
-        step = next((st for st in TICK_STEPS_S if end_s / st <= 12), TICK_STEPS_S[-1])
-        ax.xaxis.set_major_locator(MultipleLocator(step))
-        ax.xaxis.set_major_formatter(FuncFormatter(_clock))
-    ax.set_ylabel("importance score")
-    n_sel = int(chosen.sum())
-    kept_s = float(sum(e - s for (s, e), k in zip(spans, chosen) if k))
-    ax.set_title(f"{title}: {n_sel} of {len(spans)} shots selected, {kept_s:.1f} s of {end_s:.1f} s")
-    # Below the axes, so that it never hides scores.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize="small", frameon=False)
-    ax.grid(axis="y", alpha=0.3)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=fmt)
-    logger.info("wrote plot %s", path)
-
-
-def _clock(seconds: float, _pos: Any = None) -> str:
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
 def _int_array(values: Any, name: str) -> np.ndarray:
     arr = np.asarray(values)
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
@@ -274,3 +183,11 @@ def _version() -> str:
     from vidsum import __version__
 
     return __version__
+
+
+def write(doc: dict[str, Any], out: Path, ctx: ExportContext) -> None:
+    """The document itself, as indented JSON."""
+    write_json(out, doc)
+
+
+SPEC = ExportSpec(name="json", suffix=".json", write=write, description="the summary JSON document (docs/output.md)")

@@ -5,7 +5,8 @@
     concat (B, T, d * channels) -> Linear(head_hidden) -> ReLU -> Dropout -> Linear(1) -> sigmoid
 
 Each attention layer is eq. 10: ``Z_n = LayerNorm(Dropout(Attention(Z_{n-1})) + Z_{n-1})``.
-Loss (eq. 5) is the MSE against ``gtscore``: see ``vidsum.train``.
+The training objective (eq. 5) is the MSE against ``gtscore`` (``objective``); ``vidsum.train``
+runs it through the registry entry ``SPEC``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 from vidsum.config import ModelConfig
+from vidsum.models.base import ModelSpec
 
 # Queries handled at once when attending: bounds working memory to O(QUERY_CHUNK * T) floats so a
 # 2-hour video (~14,000 steps) never materialises a full T x T matrix (that would be ~0.8 GB each).
@@ -112,6 +114,8 @@ class DMASum(nn.Module):
     both|visual|sequential (the paper's Table 3 ablations).
     """
 
+    arch = "dmasum"  # the registry name written into checkpoints
+
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
@@ -173,3 +177,22 @@ class DMASum(nn.Module):
             outs.append(z)
         scores = torch.sigmoid(self.head(torch.cat(outs, dim=-1)).squeeze(-1))
         return scores[0] if single else scores
+
+
+def objective(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """Eq. 5: mean squared error of the scores of x (T, D) against gtscore y (T,)."""
+    if y is None:
+        raise ValueError("DMASum is trained on gtscore labels; this video has none")
+    return torch.mean((model(x) - y) ** 2)
+
+
+SPEC = ModelSpec(
+    name="dmasum",
+    module=__name__,
+    config_cls=ModelConfig,
+    build=DMASum,
+    objective=objective,
+    needs_training=True,
+    needs_labels=True,
+    description="DMASum: dual-channel mixture-of-attention, trained with single-video meta learning",
+)

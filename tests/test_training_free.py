@@ -1,4 +1,4 @@
-"""The training-free scorer (vidsum.unsupervised): the documented formula on hand-built cases."""
+"""The training-free scorer (vidsum.models.training_free): the documented formula on hand-built cases."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vidsum.errors import InputError
-from vidsum.unsupervised import FLAT_SCORE, labels_from_change_points, score_steps
+from vidsum.models.training_free import FLAT_SCORE, labels_from_change_points, score_steps
 
 
 def shots_video(order: list[int], length: int = 5, dim: int = 3) -> tuple[np.ndarray, np.ndarray]:

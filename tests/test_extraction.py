@@ -1,4 +1,4 @@
-"""Batch feature extraction (`vidsum.batch`): collection of inputs, schema of the output, skipping
+"""Batch feature extraction (`vidsum.extraction`): collection of inputs, schema of the output, skipping
 bad videos, resuming, equality with the single-video extractor, and surviving kill -9."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.videogen import make_video
-from vidsum import batch
+from vidsum import extraction
 from vidsum.data import load_datasets, read_file_attrs
 from vidsum.errors import InputError, OutputError, UsageError
 from vidsum.video import sample_indices
@@ -63,32 +63,32 @@ def _assert_same_file(a: Path, b: Path) -> None:
 
 
 def test_collect_videos_folders_globs_lists(video_dir: Path, tmp_path: Path) -> None:
-    found = batch.collect_videos([video_dir])
+    found = extraction.collect_videos([video_dir])
     assert [p.relative_to(video_dir).as_posix() for p in found] == [
         "alpha.mp4", "beta.mp4", "gamma.mp4", "sub/delta.mp4", "text.mp4", "truncated.mp4"
     ]
-    assert [p.name for p in batch.collect_videos([str(video_dir / "**" / "d*.mp4")])] == ["delta.mp4"]
+    assert [p.name for p in extraction.collect_videos([str(video_dir / "**" / "d*.mp4")])] == ["delta.mp4"]
     lst = tmp_path / "list.txt"
     lst.write_text(f"# my videos\n{video_dir / 'gamma.mp4'}\n\n{os.path.relpath(video_dir / 'alpha.mp4', tmp_path)}\nmissing.mp4\n")
-    got = batch.collect_videos([video_dir / "alpha.mp4"], lst)
+    got = extraction.collect_videos([video_dir / "alpha.mp4"], lst)
     # alpha given twice (argument and list, relative to the list's folder) is kept once; the
     # missing file is kept so that the batch lists it as failed
     assert [p.name for p in got] == ["alpha.mp4", "gamma.mp4", "missing.mp4"]
     assert got[2] == tmp_path / "missing.mp4"
     with pytest.raises(InputError, match="list file not found"):
-        batch.collect_videos([], tmp_path / "nope.txt")
+        extraction.collect_videos([], tmp_path / "nope.txt")
 
 
 def test_batch_writes_schema_and_lists_bad_videos(video_dir: Path, tmp_path: Path, extractor) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "features.h5"
-    videos = batch.collect_videos([video_dir]) + [tmp_path / "missing.mp4"]
+    videos = extraction.collect_videos([video_dir]) + [tmp_path / "missing.mp4"]
     seen: list[tuple[str, float, float | None]] = []
-    res = batch.extract_batch(videos, out, extractor=extractor, workers=2, progress=lambda s, d, t: seen.append((s, d, t)))
+    res = extraction.extract_batch(videos, out, extractor=extractor, workers=2, progress=lambda s, d, t: seen.append((s, d, t)))
     assert sorted(res.extracted) == sorted(GOOD)
     assert sorted(p.name for p, _ in res.failed) == ["missing.mp4", "text.mp4", "truncated.mp4"]
     reasons = {p.name: r for p, r in res.failed}
     assert "not found" in reasons["missing.mp4"] and "text.mp4" in reasons["text.mp4"]
-    assert not batch.parts_dir(out).exists()
+    assert not extraction.parts_dir(out).exists()
 
     records = load_datasets([out], require_annotations=False)
     assert sorted(records) == sorted(f"features/{n}" for n in GOOD)
@@ -119,7 +119,7 @@ def test_batch_writes_schema_and_lists_bad_videos(video_dir: Path, tmp_path: Pat
 def test_batch_features_equal_single_video_extraction(video_dir: Path, tmp_path: Path, extractor) -> None:  # type: ignore[no-untyped-def]
     """The whole point of issue 4: features of a batch are exactly what `summarize` computes."""
     out = tmp_path / "f.h5"
-    batch.extract_batch([video_dir / "beta.mp4", video_dir / "sub" / "delta.mp4"], out, extractor=extractor, workers=2)
+    extraction.extract_batch([video_dir / "beta.mp4", video_dir / "sub" / "delta.mp4"], out, extractor=extractor, workers=2)
     with h5py.File(out) as h5:
         for name, path in (("beta", video_dir / "beta.mp4"), ("delta", video_dir / "sub" / "delta.mp4")):
             single = extractor.extract(path)
@@ -132,9 +132,9 @@ def test_batch_features_equal_single_video_extraction(video_dir: Path, tmp_path:
 def test_workers_and_executors_agree(video_dir: Path, tmp_path: Path, extractor, workers: int, executor: str) -> None:  # type: ignore[no-untyped-def]
     videos = [video_dir / f"{n}.mp4" for n in ("alpha", "beta", "gamma")] + [video_dir / "text.mp4"]
     ref = tmp_path / "ref.h5"
-    batch.extract_batch(videos, ref, extractor=extractor, workers=2)
+    extraction.extract_batch(videos, ref, extractor=extractor, workers=2)
     out = tmp_path / "out.h5"
-    res = batch.extract_batch(videos, out, extractor=extractor, workers=workers, executor=executor)  # type: ignore[arg-type]
+    res = extraction.extract_batch(videos, out, extractor=extractor, workers=workers, executor=executor)  # type: ignore[arg-type]
     assert [p.name for p, _ in res.failed] == ["text.mp4"]
     _assert_same_file(ref, out)
 
@@ -142,13 +142,13 @@ def test_workers_and_executors_agree(video_dir: Path, tmp_path: Path, extractor,
 def test_rerun_skips_done_and_adds_new(video_dir: Path, tmp_path: Path, extractor) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "f.h5"
     first = [video_dir / "alpha.mp4", video_dir / "gamma.mp4"]
-    batch.extract_batch(first, out, extractor=extractor)
+    extraction.extract_batch(first, out, extractor=extractor)
     before = _read_all(out)
     mtime = out.stat().st_mtime_ns
-    again = batch.extract_batch(first, out, extractor=extractor)
+    again = extraction.extract_batch(first, out, extractor=extractor)
     assert again.extracted == [] and sorted(again.skipped) == ["alpha", "gamma"] and again.sampled_frames == 0
     assert out.stat().st_mtime_ns == mtime  # nothing new: the file is not rewritten
-    more = batch.extract_batch(first + [video_dir / "beta.mp4"], out, extractor=extractor)
+    more = extraction.extract_batch(first + [video_dir / "beta.mp4"], out, extractor=extractor)
     assert more.extracted == ["beta"] and sorted(more.skipped) == ["alpha", "gamma"]
     after = _read_all(out)
     assert sorted(after) == ["alpha", "beta", "gamma"]
@@ -162,34 +162,34 @@ def test_rerun_skips_done_and_adds_new(video_dir: Path, tmp_path: Path, extracto
 
 def test_different_extractor_settings_are_refused(video_dir: Path, tmp_path: Path, extractor) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "f.h5"
-    batch.extract_batch([video_dir / "alpha.mp4"], out, extractor=extractor)
+    extraction.extract_batch([video_dir / "alpha.mp4"], out, extractor=extractor)
     with pytest.raises(UsageError, match="different extractor"):
-        batch.extract_batch([video_dir / "beta.mp4"], out, extractor=extractor, sample_fps=1.0)
+        extraction.extract_batch([video_dir / "beta.mp4"], out, extractor=extractor, sample_fps=1.0)
 
 
 def test_input_checks(video_dir: Path, tmp_path: Path, extractor) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(OutputError, match="does not exist"):
-        batch.extract_batch([video_dir / "alpha.mp4"], tmp_path / "no" / "f.h5", extractor=extractor)
+        extraction.extract_batch([video_dir / "alpha.mp4"], tmp_path / "no" / "f.h5", extractor=extractor)
     with pytest.raises(UsageError, match="same name 'alpha'"):
-        batch.extract_batch([video_dir / "alpha.mp4", tmp_path / "alpha.mkv"], tmp_path / "f.h5", extractor=extractor)
+        extraction.extract_batch([video_dir / "alpha.mp4", tmp_path / "alpha.mkv"], tmp_path / "f.h5", extractor=extractor)
     with pytest.raises(UsageError, match="workers"):
-        batch.extract_batch([video_dir / "alpha.mp4"], tmp_path / "f.h5", extractor=extractor, workers=0)
+        extraction.extract_batch([video_dir / "alpha.mp4"], tmp_path / "f.h5", extractor=extractor, workers=0)
     with h5py.File(tmp_path / "public.h5", "w") as h5:  # e.g. an eccv16 dataset: never modified
         h5.create_group("video_1")
     with pytest.raises(OutputError, match="not written by `vidsum features`"):
-        batch.extract_batch([video_dir / "alpha.mp4"], tmp_path / "public.h5", extractor=extractor)
+        extraction.extract_batch([video_dir / "alpha.mp4"], tmp_path / "public.h5", extractor=extractor)
     (tmp_path / "junk.h5").write_text("not hdf5")
     with pytest.raises(OutputError, match="not a readable HDF5"):
-        batch.extract_batch([video_dir / "alpha.mp4"], tmp_path / "junk.h5", extractor=extractor)
+        extraction.extract_batch([video_dir / "alpha.mp4"], tmp_path / "junk.h5", extractor=extractor)
 
 
 def test_stale_temporaries_and_damaged_parts_are_discarded(video_dir: Path, tmp_path: Path, extractor) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "f.h5"
-    parts = batch.parts_dir(out)
+    parts = extraction.parts_dir(out)
     parts.mkdir()
     (parts / ".alpha.x1y2.part.h5").write_bytes(b"\x89HDF half written")  # a temporary of a killed run
     (parts / "beta.h5").write_bytes(b"garbage")  # cannot happen with atomic renames, but be safe
-    res = batch.extract_batch([video_dir / "alpha.mp4", video_dir / "beta.mp4"], out, extractor=extractor)
+    res = extraction.extract_batch([video_dir / "alpha.mp4", video_dir / "beta.mp4"], out, extractor=extractor)
     assert sorted(res.extracted) == ["alpha", "beta"]
     assert not parts.exists()
 
@@ -218,10 +218,10 @@ class ToyExtractor:
 
 SLOW_RUN = """
 import sys, time
-from tests.test_batch import ToyExtractor
-import vidsum.batch as batch
+from tests.test_extraction import ToyExtractor
+import vidsum.extraction as extraction
 
-merge = batch.merge_parts
+merge = extraction.merge_parts
 
 
 def stalled_merge(*args, **kwargs):
@@ -229,9 +229,9 @@ def stalled_merge(*args, **kwargs):
     return merge(*args, **kwargs)
 
 
-batch.merge_parts = stalled_merge  # every part is written before the merge: a kill is sure to land
-toy = ToyExtractor(delay=0.05, batch_size=2, stall_dir=str(batch.parts_dir(sys.argv[1])))
-batch.extract_batch(sys.argv[2:], sys.argv[1], extractor=toy, workers=2, executor="EXECUTOR")
+extraction.merge_parts = stalled_merge  # every part is written before the merge: a kill is sure to land
+toy = ToyExtractor(delay=0.05, batch_size=2, stall_dir=str(extraction.parts_dir(sys.argv[1])))
+extraction.extract_batch(sys.argv[2:], sys.argv[1], extractor=toy, workers=2, executor="EXECUTOR")
 """
 
 
@@ -268,25 +268,25 @@ def test_kill_9_mid_batch_then_rerun_equals_uninterrupted(video_dir: Path, tmp_p
     extractor = ToyExtractor()
     videos = [str(video_dir / f"{n}.mp4") for n in ("alpha", "beta", "gamma")] + [str(video_dir / "sub" / "delta.mp4")]
     ref = tmp_path / "ref.h5"
-    batch.extract_batch(videos, ref, extractor=extractor)
+    extraction.extract_batch(videos, ref, extractor=extractor)
 
     out = tmp_path / "out.h5"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
     script = SLOW_RUN.replace("EXECUTOR", executor)
     # 1) killed after the first video is committed as a part: no output file yet, parts intact
     proc = subprocess.Popen([sys.executable, "-c", script, str(out), *videos[:2]], env=env)
-    parts = batch.parts_dir(out)
+    parts = extraction.parts_dir(out)
     _kill_when(proc, lambda: parts.is_dir() and any(p.suffix == ".h5" and not p.name.startswith(".") for p in parts.iterdir()))
     assert not out.exists()
     # 2) resumed and killed again while adding the rest; the first run's file must stay readable
-    batch.extract_batch(videos[:2], out, extractor=extractor)
+    extraction.extract_batch(videos[:2], out, extractor=extractor)
     assert sorted(_read_all(out)) == ["alpha", "beta"]
     proc = subprocess.Popen([sys.executable, "-c", script, str(out), *videos], env=env)
     _kill_when(proc, lambda: parts.is_dir() and any(p.stem in ("gamma", "delta") for p in parts.iterdir()))
     with h5py.File(out) as h5:  # readable, and no group was touched
         assert sorted(h5) == ["alpha", "beta"]
     # 3) the same command again: the result equals the uninterrupted run
-    res = batch.extract_batch(videos, out, extractor=extractor)
+    res = extraction.extract_batch(videos, out, extractor=extractor)
     assert sorted(res.skipped + res.extracted) == ["alpha", "beta", "delta", "gamma"] and not res.failed
     _assert_same_file(ref, out)
     assert not parts.exists()

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vidsum.config import ModelConfig
-from vidsum.model import DMASum, MixtureOfAttention
+from vidsum.models.dmasum import DMASum, MixtureOfAttention
 
 torch.set_num_threads(1)
 
@@ -110,7 +110,7 @@ def test_paper_size_parameter_count() -> None:
 LONG_VIDEO_PROBE = """
 import resource, sys, torch
 torch.set_num_threads(1)
-import vidsum.model as vm
+import vidsum.models.dmasum as vm
 from vidsum.config import ModelConfig
 model = vm.DMASum(ModelConfig(input_dim=16, d_model=16, lstm_hidden=8, head_hidden=16, layers_visual=1,
                               layers_sequential=1)).eval()
@@ -133,7 +133,7 @@ def test_long_video_inference_never_holds_a_full_t_by_t_matrix() -> None:
     import subprocess
     import sys
 
-    from vidsum.model import QUERY_CHUNK
+    from vidsum.models.dmasum import QUERY_CHUNK
 
     probe = [sys.executable, "-c", LONG_VIDEO_PROBE, "8000", str(QUERY_CHUNK)]
     n, grown_mb = subprocess.run(probe, capture_output=True, text=True, check=True).stdout.split()

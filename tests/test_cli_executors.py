@@ -1,0 +1,42 @@
+"""`--executor local|ray` on the command line: one clear line without Ray, Ray flags refused
+without `--executor ray`, and `vidsum features --executor ray` on the session's Ray cluster."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.videogen import make_video
+from vidsum.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli_executor_videos")
+    make_video(root / "one.mp4", durations=(1.5, 1.5), size=(128, 96))
+    make_video(root / "two.mp4", durations=(2.0,), size=(128, 96))
+    (root / "bad.mp4").write_text("not a video\n" * 40)
+    return root
+
+
+@pytest.mark.parametrize("command", ["features"])
+def test_executor_ray_without_ray_is_one_line(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` sees when Ray is not installed
+    out = tmp_path / ("f.h5" if command == "features" else "summaries")
+    res = runner.invoke(app, [command, str(folder / "one.mp4"), str(folder / "two.mp4"), "-o", str(out), "--executor", "ray"])
+    assert res.exit_code == 2
+    assert res.output == "error: --executor ray needs Ray, which is not installed; install it with: pip install 'vidsum[ray]'\n"
+    assert not out.exists()
+
+
+def test_ray_flags_need_executor_ray(folder: Path, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["features", str(folder), "-o", str(tmp_path / "f.h5"), "--ray-actors", "2", "--ray-address", "auto"])
+    assert res.exit_code == 2
+    assert "--ray-address, --ray-actors given without --executor ray" in res.output
+    res = runner.invoke(app, ["features", str(folder), "-o", str(tmp_path / "f.h5"), "--executor", "spark"])
+    assert res.exit_code == 2 and "--executor must be 'local' or 'ray', not 'spark'" in res.output
