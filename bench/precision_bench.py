@@ -222,6 +222,8 @@ def main() -> None:
     ap.add_argument("--videos", type=Path, default=Path(os.environ.get("VIDSUM_TEST_VIDEOS", "")), help="folder of real videos")
     ap.add_argument("--write", type=Path)
     ap.add_argument("--speed-frames", type=int, default=32, help="frames per img/s measurement")
+    ap.add_argument("--skip-speed", action="store_true",
+                    help="only the effect on features/shots/summaries (needs no quiet machine: nothing is timed)")
     ap.add_argument("--calib-frames", type=int, default=32, help="int8 calibration frames (from the other videos)")
     ap.add_argument("--bf16-check-frames", type=int, default=2,
                     help="frames run through torch's real bf16 too, to check the emulation (slow without native bf16)")
@@ -290,11 +292,15 @@ def main() -> None:
     # speed: vidsum's GoogLeNet (shipped code path, random weights), fp32 / bf16 / int8 static
     from vidsum.features import GoogLeNet, GoogLeNetExtractor
 
+    speed: dict[str, float] = {}
+    if args.skip_speed:
+        emit(args, rows, speed, bf16_check, torch, _cpu_has_bf16)
+        return
+
     sample = decoded[videos[0].name]["opencv"][1]
     sample = np.concatenate([sample] * (args.speed_frames // len(sample) + 1))[: args.speed_frames]
     torch.manual_seed(0)
     g = GoogLeNet().eval()
-    speed = {}
     ex = GoogLeNetExtractor(g, device="cpu", precision="fp32")
     speed["googlenet fp32 (shipped: BN folded, channels_last, batch 8)"] = images_per_second(ex.extract_frames, sample)
     q_g = quantize_googlenet(ex, sample)
@@ -306,6 +312,10 @@ def main() -> None:
     q8 = quantize_int8(proxy, sample)
     speed["proxy int8 static"] = images_per_second(lambda f: run(q8, f), sample)
 
+    emit(args, rows, speed, bf16_check, torch, _cpu_has_bf16)
+
+
+def emit(args, rows, speed, bf16_check, torch, _cpu_has_bf16) -> None:  # type: ignore[no-untyped-def]
     lines = [
         "# Cheaper forward pass and decoder: effect on features, shots and summaries (issue 15)",
         "",
@@ -329,9 +339,10 @@ def main() -> None:
     lines += ["", f"bf16 emulation check on {bf16_check['frames']} frames: emulated vs torch bf16 "
               f"{bf16_check['emulated_vs_real']:.4f}, torch bf16 vs fp32 {bf16_check['real_vs_fp32']:.4f}, "
               f"emulated vs fp32 {bf16_check['emulated_vs_fp32']:.4f} (relative L2)."]
-    lines += ["", "Images per second (224x224; GoogLeNet with random weights; the proxy batch 16; median of 3 rounds, 1 for bf16):", "",
+    if speed:
+        lines += ["", "Images per second (224x224; GoogLeNet with random weights; the proxy batch 16; median of 3 rounds, 1 for bf16):", "",
               "| network | img/s |", "|---|---|"]
-    lines += [f"| {k} | {v:.1f} |" for k, v in speed.items()]
+        lines += [f"| {k} | {v:.1f} |" for k, v in speed.items()]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:

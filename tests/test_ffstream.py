@@ -52,7 +52,7 @@ def test_exact_mode_keeps_the_opencv_picks_and_close_pixels(cut_video: tuple[Pat
 
 def test_exact_mode_at_a_fractional_rate(tmp_path: Path) -> None:
     path = tmp_path / "ntsc.mp4"
-    make_video(path, durations=(3.0,), fps="24000/1001", audio=False)
+    make_video(path, durations=(4.0,), fps="24000/1001", audio=False)
     info = probe(path)
     picks, _ = _decode(FFmpegFrameStream(path, info=info, skip_nonref=False))
     assert picks.tolist() == sample_indices(info.n_frames, info.fps).tolist()

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STDERR_TAIL = 20  # ffmpeg stderr lines kept for error messages
+COUNT_TIMEOUT_S = 120.0  # seconds for the packet count (demuxing only) once decoding has ended
 PTS_WAIT_S = 30.0  # seconds to wait for a frame's timestamp line once its pixels have arrived
 _SHOWINFO = re.compile(r"Parsed_showinfo.*?\bn:\s*(\d+)\s+pts:\s*(-?\d+|NOPTS)\s+pts_time:\s*(\S+)")
 _TIME_BASE = re.compile(r"Parsed_showinfo.*?config in time_base:\s*(\d+)/(\d+)")
@@ -123,6 +124,7 @@ class FFmpegFrameStream(Iterator[tuple[int, np.ndarray]]):
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: _Stderr | None = None
         self._thread: threading.Thread | None = None
+        self._counter: subprocess.Popen[str] | None = None
         self.tool = tool if tool is not None else find_ffmpeg()  # the policy of vidsum.ffmpeg; ToolError if none
 
     def command(self) -> list[str]:
@@ -146,6 +148,16 @@ class FFmpegFrameStream(Iterator[tuple[int, np.ndarray]]):
         return self
 
     def _start(self) -> None:
+        # The frames after the last sample pass no filter we read, and skipped frames are never
+        # decoded: the frame count comes from counting the stream's packets (demuxing only, ~0.1 s
+        # for 5 minutes of 720p), run beside the decoder.
+        try:
+            self._counter = subprocess.Popen(
+                [self.tool.path, "-hide_banner", "-nostdin", "-i", str(self.path), "-map", "0:v:0", "-c", "copy",
+                 "-f", "null", "-"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                text=True, errors="replace")
+        except OSError:
+            self._counter = None
         try:
             self._proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, bufsize=0)
@@ -191,30 +203,56 @@ class FFmpegFrameStream(Iterator[tuple[int, np.ndarray]]):
         if self._thread is not None:
             self._thread.join()
         tail = self._stderr.tail if self._stderr is not None else []
+        counted = self._count_packets()
         self.close()
         if self.n_sampled == 0:
             cause = _error_line(tail) or f"ffmpeg exited with status {code} without a frame"
             raise InputError(f"{self.path}: no frame could be decoded ({cause}); the file is damaged or uses an unsupported codec")
-        expected = self.info.n_frames
-        # The frames after the last sample are not seen; a whole sample step (plus the half second
-        # of slack the OpenCV decoder allows) missing at the end means the file ended early.
+        declared, end = self.info.n_frames, self.n_decoded
+        # Half a second of slack, as the OpenCV decoder allows (container counts of webm/mkv are
+        # duration x fps estimates), plus the sample step: frames after the last sample are unseen.
         slack = max(2, int(round(self.info.fps / 2))) + int(math.ceil(self._step))
-        end = self.n_decoded
-        if end < expected - slack:
+        if counted is not None and end >= counted - slack:
+            n_frames = counted  # the packets present, all decodable as far as the samples show
+        elif counted is None and end >= declared - slack:
+            n_frames = max(declared, end)  # no count: the container's, which the decode reached
+        else:
+            n_frames = end  # the decoder stopped early: only what it decoded counts
+        if n_frames < declared - slack:
             self.truncated = True
+            error = _error_line(tail)
             log.warning(
                 "%s: decoding stopped near frame %d of the %d frames the file declares (%.1f of %.1f s)%s; "
                 "the file is truncated or damaged, only the decodable part is used",
-                self.path, end, expected, end / self.info.fps, expected / self.info.fps,
-                f" ({_error_line(tail)})" if _error_line(tail) else "",
+                self.path, n_frames, declared, n_frames / self.info.fps, declared / self.info.fps,
+                f" ({error})" if error else "",
             )
-            self.info = dataclasses.replace(self.info, n_frames=end, duration=end / self.info.fps, frames_counted=True)
-        elif end > expected:  # the container undercounted: the timestamps ran past its count
-            self.info = dataclasses.replace(self.info, n_frames=end, duration=end / self.info.fps)
+        self.info = dataclasses.replace(self.info, n_frames=n_frames, duration=n_frames / self.info.fps,
+                                        frames_counted=counted is not None or self.truncated)
+
+    def _count_packets(self) -> int | None:
+        """Video packets in the file (= frames), from the counting ffmpeg started with the decoder."""
+        counter, self._counter = getattr(self, "_counter", None), None
+        if counter is None:
+            return None
+        try:
+            _, err = counter.communicate(timeout=COUNT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            counter.kill()
+            counter.communicate()
+            return None
+        counts = re.findall(r"frame=\s*(\d+)", err)
+        return int(counts[-1]) if counter.returncode == 0 and counts and int(counts[-1]) > 0 else None
 
     def close(self) -> None:
         """Stop ffmpeg (also done at exhaustion); safe to call twice."""
         self.done = True
+        counter = getattr(self, "_counter", None)
+        if counter is not None:
+            if counter.poll() is None:
+                counter.kill()
+            counter.communicate()
+            self._counter = None
         proc = getattr(self, "_proc", None)  # absent when __init__ failed (probe raised)
         if proc is None:
             return

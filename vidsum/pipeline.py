@@ -322,7 +322,7 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
 
             # first: a broken checkpoint fails before the backbone loads
             scorer = load_scorer(model_path, device=device)
-            from vidsum.features import make_extractor
+            from vidsum.features import make_extractor, summary_precision
 
             extractor = make_extractor(
                 backbone_weights=cfg.backbone_weights,
@@ -330,7 +330,7 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
                 batch_size=cfg.batch_size,
                 allow_fallback=not cfg.strict,
                 sample_fps=cfg.sample_fps,
-                precision=cfg.precision,
+                precision=summary_precision(cfg.precision, resolve_device(device)),
             )
             described = dict(extractor.describe(cfg.sample_fps))
             if _is_fallback(described):
