@@ -285,7 +285,8 @@ def vidsum_cmd(video: Path, out: Path, backbone: Path | None, ckpt: Path) -> lis
 def precision_of(flags: str) -> str:
     """The --precision a `summarize` flag string asks for ("auto" when it sets none)."""
     words = flags.split()
-    return words[words.index("--precision") + 1] if "--precision" in words else "auto"
+    precision = words[words.index("--precision") + 1] if "--precision" in words else "auto"
+    return "auto" if precision == "fp32" and DEVICE == "cpu" else precision  # the same forward pass
 
 
 def measure_summarize(video: Path, work: Path, backbone: Path, ckpt: Path, n_sampled: int, variants: list[str],

@@ -117,22 +117,13 @@ def emulate_bf16(model):  # type: ignore[no-untyped-def]
 def quantize_googlenet(ex, calib: np.ndarray):  # type: ignore[no-untyped-def]
     """vidsum's GoogLeNet (BN folded) as static int8 -> a function frames -> (N, 1024) features."""
     import torch
-    from torch import nn
     from torch.ao.quantization import get_default_qconfig_mapping
     from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
     from vidsum.features import to_input
 
-    class Pool5(nn.Module):
-        def __init__(self, net: nn.Module) -> None:
-            super().__init__()
-            self.net = net
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.net.pool5(x)
-
     torch.backends.quantized.engine = "x86"
-    net = Pool5(copy.deepcopy(ex.model).float().to(memory_format=torch.contiguous_format)).eval()
+    net = copy.deepcopy(ex.model).float().to(memory_format=torch.contiguous_format).eval()  # forward = the feature
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prepared = prepare_fx(net, get_default_qconfig_mapping("x86"), example_inputs=(to_input(calib[:2]).contiguous(),))
@@ -167,7 +158,7 @@ def summary_of(x: np.ndarray, picks: np.ndarray, n_frames: int, fps: float) -> d
     """Shots and selection exactly as `vidsum summarize` makes them with the training-free scorer."""
     from vidsum import pipeline, segmentation, selection
     from vidsum.config import SummarizeConfig
-    from vidsum.unsupervised import score_steps
+    from vidsum.models import load_scorer
 
     cfg = SummarizeConfig()
     capacity = max(1, pipeline.budget_capacity(cfg, n_frames, fps))
@@ -176,8 +167,7 @@ def summary_of(x: np.ndarray, picks: np.ndarray, n_frames: int, fps: float) -> d
     shots = segmentation.segment_shots(x, picks, n_frames, fps, max_shot_s=cfg.max_shot_s, min_shot_s=cfg.min_shot_s,
                                        budget_frames=longest)
     shots = pipeline.merge_short_shots(np.asarray(shots, dtype=np.int64), min_frames, longest)
-    labels = np.searchsorted(shots[:, 0], picks, side="right") - 1
-    scores = np.asarray(score_steps(x, labels=labels), dtype=np.float32)
+    scores = np.asarray(load_scorer(None).score(x, shots, picks, n_frames), dtype=np.float32)  # training-free
     frame_scores = selection.frame_scores_from_steps(scores, picks, n_frames)
     selected = np.asarray(selection.select_shots(frame_scores, shots, capacity), dtype=bool)
     selected = pipeline.drop_isolated_short(shots, selected, min_frames)
@@ -222,6 +212,7 @@ def main() -> None:
     ap.add_argument("--videos", type=Path, default=Path(os.environ.get("VIDSUM_TEST_VIDEOS", "")), help="folder of real videos")
     ap.add_argument("--write", type=Path)
     ap.add_argument("--speed-frames", type=int, default=32, help="frames per img/s measurement")
+    ap.add_argument("--speed-only", action="store_true", help="only the img/s measurements (run them under the bench lock)")
     ap.add_argument("--skip-speed", action="store_true",
                     help="only the effect on features/shots/summaries (needs no quiet machine: nothing is timed)")
     ap.add_argument("--calib-frames", type=int, default=32, help="int8 calibration frames (from the other videos)")
@@ -251,7 +242,7 @@ def main() -> None:
         decoded[v.name] = entry
 
     rows = []
-    for v in videos:
+    for v in videos if not args.speed_only else []:
         e = decoded[v.name]
         picks, frames, info = e["opencv"]
         others = np.concatenate([decoded[o.name]["opencv"][1] for o in videos if o != v])
@@ -290,23 +281,27 @@ def main() -> None:
     print(json.dumps(bf16_check), flush=True)
 
     # speed: vidsum's GoogLeNet (shipped code path, random weights), fp32 / bf16 / int8 static
-    from vidsum.features import GoogLeNet, GoogLeNetExtractor
-
     speed: dict[str, float] = {}
     if args.skip_speed:
         emit(args, rows, speed, bf16_check, torch, _cpu_has_bf16)
         return
+    import tempfile
+
+    from vidsum.backbones.googlenet import GoogLeNet
+    from vidsum.features import make_extractor
+
+    weights = Path(tempfile.mkdtemp()) / "googlenet-random.pth"
+    torch.manual_seed(0)
+    torch.save(GoogLeNet().state_dict(), weights)
 
     sample = decoded[videos[0].name]["opencv"][1]
     sample = np.concatenate([sample] * (args.speed_frames // len(sample) + 1))[: args.speed_frames]
-    torch.manual_seed(0)
-    g = GoogLeNet().eval()
-    ex = GoogLeNetExtractor(g, device="cpu", precision="fp32")
+    ex = make_extractor(backbone_weights=str(weights), device="cpu", precision="fp32")
     speed["googlenet fp32 (shipped: BN folded, channels_last, batch 8)"] = images_per_second(ex.extract_frames, sample)
     q_g = quantize_googlenet(ex, sample)
     speed["googlenet int8 static (x86 engine, NCHW, batch 8)"] = images_per_second(q_g, sample)
     n_bf16 = len(sample) if _cpu_has_bf16() else 8
-    ex16 = GoogLeNetExtractor(g, device="cpu", precision="bf16")
+    ex16 = make_extractor(backbone_weights=str(weights), device="cpu", precision="bf16")
     speed[f"googlenet bf16 ({n_bf16} frames)"] = images_per_second(ex16.extract_frames, sample[:n_bf16], rounds=1)
     speed["proxy fp32"] = images_per_second(lambda f: run(proxy, f), sample)
     q8 = quantize_int8(proxy, sample)
