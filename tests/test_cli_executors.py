@@ -24,7 +24,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.mark.parametrize("command", ["features"])
+@pytest.mark.parametrize("command", ["features", "summarize"])
 def test_executor_ray_without_ray_is_one_line(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` sees when Ray is not installed
     out = tmp_path / ("f.h5" if command == "features" else "summaries")

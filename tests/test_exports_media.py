@@ -377,3 +377,43 @@ def test_plot_gains_thumbnails_of_selected_shots(known: dict[str, Any], tmp_path
     saturation = cv2.cvtColor(row, cv2.COLOR_BGR2HSV)[..., 1]
     assert (saturation > 120).mean() > 0.15
     assert len(plot.plot_thumbnails(known["doc"], Ctx(source=known["src"]))) == sum(SELECTED)
+
+
+# --- real footage ------------------------------------------------------------------------------
+
+
+def _real_videos() -> list[Path]:
+    import os
+
+    folder = os.environ.get("VIDSUM_TEST_VIDEOS")
+    if not folder or not Path(folder).is_dir():
+        return []
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in {".mp4", ".mkv", ".webm", ".mov"})
+
+
+@pytest.mark.realvideo
+@pytest.mark.parametrize("video", _real_videos() or [None], ids=lambda p: p.name if p else "none")
+def test_real_footage_thumbnails_and_editor_times(real_videos: Path, video: Path | None, tmp_path: Path) -> None:
+    """Six equal shots of each real video (VP8, 12.5 and 179/6 fps among them): every thumbnail
+    decodes to a picture, and the EDL still equals the selection to the frame."""
+    if video is None:
+        pytest.skip(f"no video files in {real_videos}")
+    pytest.importorskip("PIL")
+    from tests.test_exports_editors import strict_parse_edl
+    from vidsum.exports import edl
+    from vidsum.video import probe
+
+    info = probe(video)
+    n = info.n_frames - 2 * max(1, round(info.fps))  # leave the container's count estimate some slack
+    edges = np.linspace(0, n, 7).astype(int)
+    shots = np.stack([edges[:-1], edges[1:] - 1], axis=1)
+    selected = (True, False, False, True, False, True)
+    doc = summary_doc(video, None, selected, info.n_frames, fps=info.fps, shots=shots)
+    board = storyboard.draw_storyboard(doc, video)
+    image = np.asarray(board.image)
+    for shot, (x0, y0, x1, y1) in board.tiles:
+        assert image[y0:y1, x0:x1].std() > 5, f"shot {shot.number}: the thumbnail is blank"
+    out = tmp_path / "cut.edl"
+    edl.write_edl(doc, out, Ctx())
+    events = strict_parse_edl(out.read_text(), info.fps)
+    assert [(e["start"], e["frames"]) for e in events] == [(int(a), int(b - a + 1)) for (a, b), k in zip(shots, selected) if k]

@@ -19,11 +19,14 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from vidsum.errors import InputError, OutputError, UsageError
 from vidsum.io import write_json
 from vidsum.progress import ProgressFn, report
+
+if TYPE_CHECKING:
+    from vidsum.config import FeaturesConfig, SummarizeConfig
 
 log = logging.getLogger(__name__)
 
@@ -121,30 +124,45 @@ def finished(entry: Entry) -> bool:
     return Path(entry.output).is_file() and Path(entry.json).is_file()
 
 
-# summarize_one(src, clip, json, progress, features) -> Summary; features None: decode here
-SummarizeOne = Callable[[Path, Path, Path, "ProgressFn | None", Any], Any]
-# features_of([(key, path), ...]) -> iterator of (key, path, Features | None, error | None)
-FeaturesOf = Callable[[list[tuple[str, Path]]], Iterator[tuple[str, Path, Any, "str | None"]]]
+def features_config(cfg: "SummarizeConfig") -> "FeaturesConfig":
+    """The FeaturesConfig a SummarizeConfig implies (what every video of the collection shares)."""
+    from vidsum.config import FeaturesConfig
+
+    return FeaturesConfig(
+        backbone_weights=cfg.backbone_weights, device=cfg.device, batch_size=cfg.batch_size,
+        precision=cfg.precision, sample_fps=cfg.sample_fps, allow_fallback=not cfg.strict,
+    )
 
 
 def summarize_collection(
     videos: Sequence[str | os.PathLike[str]],
     outdir: str | os.PathLike[str],
-    summarize_one: SummarizeOne,
+    cfg: "SummarizeConfig | None" = None,
     *,
-    features_of: FeaturesOf | None = None,
+    executor: Any = None,
+    workers: int = 2,
     progress: ProgressFn | None = None,
-    overwrite: bool = False,
 ) -> CollectionResult:
     """Summarize every video into ``outdir`` (NAME.summary.mp4 + NAME.summary.json each) and keep
     ``outdir/index.json`` up to date.
 
-    ``summarize_one(src, clip, json, progress, features)`` does one video with models that are
-    already loaded and returns its ``Summary``. ``features_of``: an executor run that yields the
-    features of the videos as they finish (Ray); without it each video is decoded by
-    ``summarize_one`` in turn. Finished videos are skipped unless ``overwrite``. Progress:
-    "videos" (done of all) plus the stages of the current video.
+    ``cfg``: the summary options shared by all videos (its output paths are ignored;
+    ``cfg.overwrite`` redoes finished videos). ``executor``: None for this machine (``workers``
+    decoders feeding one batched backbone, as `vidsum features`), or an Executor with a
+    ``describe(cfg)``, such as ``vidsum.extraction_ray.RayExecutor``. The scorer and the backbone
+    are loaded once. Shots, scores, selection and the render of finished videos run in
+    ``workers`` threads beside the extraction. Progress: "videos" and "frames" across the
+    collection. A bad video is recorded in the index and in ``result.failed``; the rest go on.
     """
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    from vidsum import pipeline
+    from vidsum.config import SummarizeConfig
+    from vidsum.errors import VidsumError
+
+    cfg = cfg or SummarizeConfig()
+    if workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {workers}")
     t0 = time.perf_counter()
     outdir = Path(outdir).expanduser()
     paths = [Path(v).expanduser() for v in videos]
@@ -152,7 +170,9 @@ def summarize_collection(
         raise InputError("no videos given; pass video files, folders, globs or --list FILE")
     if outdir.exists() and not outdir.is_dir():
         raise OutputError(f"{outdir}: is a file; with several videos -o names a folder (it is created)")
-    outdir.mkdir(parents=True, exist_ok=True)
+    if not outdir.parent.is_dir():
+        raise OutputError(f"{outdir}: the folder {outdir.parent} does not exist; create it first (mkdir -p {outdir.parent})")
+    outdir.mkdir(exist_ok=True)
     if not os.access(outdir, os.W_OK | os.X_OK):
         raise OutputError(f"{outdir}: the folder is not writable; choose another -o or fix its permissions")
     index_path = outdir / INDEX_NAME
@@ -161,19 +181,19 @@ def summarize_collection(
     entries: dict[str, Entry] = dict(old)
     for p in paths:
         k = _key(p)
-        if k in entries:
-            continue
-        n = names[k]
-        entries[k] = Entry(input=k, name=n, output=str(outdir / f"{n}{CLIP_SUFFIX}"), json=str(outdir / f"{n}{JSON_SUFFIX}"))
-    for p in paths:
-        if any(Path(e.output) == p.resolve() or Path(e.json) == p.resolve() for e in entries.values()):
-            raise UsageError(f"{p}: is both an input and an output in {outdir}; put the summaries in another folder")
+        if k not in entries:
+            n = names[k]
+            entries[k] = Entry(input=k, name=n, output=str(outdir / f"{n}{CLIP_SUFFIX}"), json=str(outdir / f"{n}{JSON_SUFFIX}"))
+    inputs = {_key(p) for p in paths}
+    for e in entries.values():
+        if e.output in inputs or e.json in inputs:
+            raise UsageError(f"{e.output}: is both an input and an output; put the summaries in another folder")
 
     result = CollectionResult(outdir=outdir, index=index_path)
     todo: list[Path] = []
     for p in paths:
         e = entries[_key(p)]
-        if finished(e) and not overwrite:
+        if finished(e) and not cfg.overwrite:
             e.status = "ok"
             result.skipped.append(p)
         else:
@@ -182,40 +202,77 @@ def summarize_collection(
     write_index(index_path, entries)
     n_total, n_done = len(paths), len(result.skipped)
     report(progress, "videos", n_done, n_total)
-    last_write = time.monotonic()
-    if features_of is None:
-        work: Iterator[tuple[str, Path, Any, str | None]] = ((_key(p), p, None, None) for p in todo)
-    else:
-        work = features_of([(_key(p), p) for p in todo])
-    try:
-        for k, p, feats, error in work:
-            e = entries[k]
-            try:
-                if error is not None:
-                    raise InputError(error)
-                summary = summarize_one(p, Path(e.output), Path(e.json), progress, feats)
-            except (OSError, RuntimeError, ValueError) as exc:  # one odd file must not stop the run
-                e.status, e.error = "failed", f"{type(exc).__name__}: {exc}"
-            except Exception as exc:
-                from vidsum.errors import VidsumError
+    if not todo:
+        result.seconds = time.perf_counter() - t0
+        return result
 
-                if not isinstance(exc, VidsumError) or isinstance(exc, UsageError):
-                    raise
-                e.status, e.error = "failed", str(exc)
-            else:
-                e.status = "ok"
-                e.duration_s = round(float(summary.input_duration_s), 3)
-                e.summary_duration_s = round(float(summary.summary_duration_s), 3)
-                result.summarized.append(p)
-            if e.status == "failed":
-                result.failed.append((p, e.error or ""))
-                log.info("skipping %s: %s", p, e.error)
-            n_done += 1
-            report(progress, "videos", n_done, n_total)
-            if time.monotonic() - last_write >= INDEX_EVERY_S:
-                write_index(index_path, entries)
-                last_write = time.monotonic()
+    fcfg = features_config(cfg)
+    if executor is None:
+        from vidsum.extraction import LocalExecutor
+
+        models = pipeline.load_models(cfg)
+        runner: Any = LocalExecutor(extractor=models.extractor, workers=workers)
+    else:
+        models = pipeline.load_models(cfg, described=executor.describe(fcfg))
+        runner = executor
+
+    def finish(src: Path, e: Entry, feats: Any) -> Any:
+        one = dataclasses.replace(cfg, output=e.output, json_path=e.json, plot_path=None, overwrite=True)
+        return pipeline.summarize(src, one, models=models, features=feats)
+
+    last_write = time.monotonic()
+
+    def record(e: Entry, p: Path, summary: Any, error: str | None) -> None:
+        nonlocal n_done, last_write
+        if error is None:
+            e.status, e.error = "ok", None
+            e.duration_s = round(float(summary.input_duration_s), 3)
+            e.summary_duration_s = round(float(summary.summary_duration_s), 3)
+            result.summarized.append(p)
+        else:
+            e.status, e.error = "failed", error
+            result.failed.append((p, error))
+            log.info("skipping %s: %s", p, error)
+        n_done += 1
+        report(progress, "videos", n_done, n_total)
+        if time.monotonic() - last_write >= INDEX_EVERY_S:
+            write_index(index_path, entries)
+            last_write = time.monotonic()
+
+    running: dict[Future, tuple[Entry, Path]] = {}
+
+    def harvest(block: bool) -> None:
+        done = [f for f in running if f.done()]
+        if block and not done and running:
+            done = list(wait(running, return_when=FIRST_COMPLETED).done)
+        for fut in done:
+            e, p = running.pop(fut)
+            try:
+                record(e, p, fut.result(), None)
+            except UsageError:
+                raise
+            except VidsumError as exc:
+                record(e, p, None, str(exc))
+            except (OSError, RuntimeError, ValueError) as exc:  # one odd file must not stop the run
+                record(e, p, None, f"{type(exc).__name__}: {exc}")
+
+    by_key = {_key(p): p for p in todo}
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidsum-summary")
+    try:
+        for res in runner.run([(k, p) for k, p in by_key.items()], fcfg, progress):
+            harvest(block=False)
+            e, p = entries[res.key], by_key[res.key]
+            if res.features is None:
+                record(e, p, None, res.error or "unknown error")
+                continue
+            # bounded: at most 2 finished videos' features wait per summary thread
+            while len(running) >= 2 * workers:
+                harvest(block=True)
+            running[pool.submit(finish, p, e, res.features)] = (e, p)
+        while running:
+            harvest(block=True)
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         write_index(index_path, entries)
     result.seconds = time.perf_counter() - t0
     return result

@@ -233,8 +233,104 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = round(timings.get(stage, 0.0) + time.perf_counter() - t0, 4)
 
 
-def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, progress: ProgressFn | None = None) -> Summary:
+@dataclasses.dataclass
+class Models:
+    """The scorer and the backbone, loaded once for any number of videos (``load_models``).
+
+    ``extractor`` is None when the features are computed elsewhere (an executor such as Ray's,
+    whose description ``described`` is then); ``warnings`` go into every summary's JSON.
+    """
+
+    scorer: Any
+    model_path: Path | None
+    extractor: Any
+    described: dict[str, Any]
+    warnings: list[str]
+
+
+def load_models(cfg: SummarizeConfig, described: dict[str, Any] | None = None) -> Models:
+    """Load the scorer (checkpoint or training-free) and, unless ``described`` (the description
+    of features computed elsewhere) is given, the feature extractor; check that they fit.
+
+    Raises WeightsError (``cfg.strict`` without a checkpoint or backbone) and CheckpointError
+    (a checkpoint that cannot read these features, when it was asked for explicitly).
+    """
+    warnings: list[str] = []
+
+    def warn(msg: str) -> None:
+        warnings.append(msg)
+        log.warning(msg)
+
+    device = str(resolve_device(cfg.device))
+    from vidsum.models import load_scorer
+
+    model_path, model_source = resolve_model(cfg.model)
+    if model_path is None:
+        msg = (
+            "no trained DMASum checkpoint found (--model, $VIDSUM_MODEL, weights/, user cache): using "
+            "the training-free scorer (representativeness + diversity). To use DMASum, train one with "
+            "`vidsum train --data tvsum.h5 --out runs/tvsum` and pass --model runs/tvsum/fold_0.pt "
+            "(see weights/README.md)"
+        )
+        if cfg.strict:
+            raise WeightsError(f"--strict: {msg}")
+        warn(msg)
+    # first: a broken checkpoint fails before the backbone loads
+    scorer = load_scorer(model_path, device=device)
+    extractor = None
+    if described is None:
+        from vidsum.features import make_extractor, summary_precision
+
+        extractor = make_extractor(
+            backbone_weights=cfg.backbone_weights,
+            device=device,
+            batch_size=cfg.batch_size,
+            allow_fallback=not cfg.strict,
+            sample_fps=cfg.sample_fps,
+            precision=summary_precision(cfg.precision, resolve_device(device)),
+        )
+        described = dict(extractor.describe(cfg.sample_fps))
+    elif cfg.strict and _is_fallback(described):
+        raise WeightsError(
+            "--strict: no GoogLeNet weights (--backbone-weights or the user cache); get them with "
+            "`vidsum weights download googlenet`"
+        )
+    if _is_fallback(described):
+        # make_extractor has already logged why; record it for the JSON without repeating it
+        warnings.append(
+            f"no GoogLeNet weights (--backbone-weights or the user cache): using the weight-free "
+            f"fallback feature ({_name(described)}); get the real backbone with "
+            "`vidsum weights download googlenet`"
+        )
+    if model_path is not None:
+        try:
+            w = compare_extractors(scorer.features, described, model_path)
+        except CheckpointError as exc:
+            # A checkpoint found on its own (weights/, cache) must not break the no-network
+            # path when only the weight-free feature is available: fall back, loudly.
+            if model_source in ("--model", f"${MODEL_ENV}") or cfg.strict:
+                raise
+            w = f"{exc}; using the training-free scorer instead"
+            scorer = load_scorer(None)
+            model_path = None
+        if w:
+            warn(w)
+    return Models(scorer=scorer, model_path=model_path, extractor=extractor, described=described, warnings=warnings)
+
+
+def summarize(
+    path: str | os.PathLike[str],
+    cfg: SummarizeConfig | None = None,
+    progress: ProgressFn | None = None,
+    *,
+    models: Models | None = None,
+    features: Any = None,
+) -> Summary:
     """Summarize the video at ``path`` into ``cfg.output`` (+ JSON, optional PNG).
+
+    ``models``: from ``load_models``, to reuse them across videos (else loaded here, while the
+    video starts decoding); ``features``: the video's ``vidsum.features.Features`` computed by an
+    executor (else decoded and extracted here).
 
     Raises InputError / OutputError / UsageError / WeightsError / CheckpointError / ToolError
     with the cause and the fix; nothing is left on disk when it raises.
@@ -298,67 +394,31 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
     # when CUDA starts); its queue bounds how far ahead it gets (DECODE_AHEAD frames).
     from vidsum import ffstream
 
-    decoder_name = ffstream.resolve_decoder(cfg.frame_decoder, exact=False)
-    decoder = video.Prefetcher(
-        ffstream.open_frames(src, decoder_name, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),
-        DECODE_CHUNK, DECODE_AHEAD // DECODE_CHUNK,
-    )
+    decoder = None
+    # (features from an executor were decoded there, by OpenCV with exact picks)
+    decoder_name = ffstream.resolve_decoder(cfg.frame_decoder, exact=False) if features is None else "opencv"
+    if features is None:
+        decoder = video.Prefetcher(
+            ffstream.open_frames(src, decoder_name, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),
+            DECODE_CHUNK, DECODE_AHEAD // DECODE_CHUNK,
+        )
     try:
-        device = str(resolve_device(cfg.device))
-        model_path, model_source = resolve_model(cfg.model)
-        if model_path is None:
-            msg = (
-                "no trained DMASum checkpoint found (--model, $VIDSUM_MODEL, weights/, user cache): using "
-                "the training-free scorer (representativeness + diversity). To use DMASum, train one with "
-                "`vidsum train --data tvsum.h5 --out runs/tvsum` and pass --model runs/tvsum/fold_0.pt "
-                "(see weights/README.md)"
-            )
-            if cfg.strict:
-                raise WeightsError(f"--strict: {msg}")
-            warn(msg)
-
-        with _timed(timings, "load_model"):
-            from vidsum.models import load_scorer
-
-            # first: a broken checkpoint fails before the backbone loads
-            scorer = load_scorer(model_path, device=device)
-            from vidsum.features import make_extractor, summary_precision
-
-            extractor = make_extractor(
-                backbone_weights=cfg.backbone_weights,
-                device=device,
-                batch_size=cfg.batch_size,
-                allow_fallback=not cfg.strict,
-                sample_fps=cfg.sample_fps,
-                precision=summary_precision(cfg.precision, resolve_device(device)),
-            )
-            described = dict(extractor.describe(cfg.sample_fps))
-            if _is_fallback(described):
-                # make_extractor has already logged why; record it for the JSON without repeating it
-                warnings.append(
-                    f"no GoogLeNet weights (--backbone-weights or the user cache): using the weight-free "
-                    f"fallback feature ({_name(described)}); get the real backbone with "
-                    "`vidsum weights download googlenet`"
-                )
-            if model_path is not None:
-                try:
-                    w = compare_extractors(scorer.features, described, model_path)
-                except CheckpointError as exc:
-                    # A checkpoint found on its own (weights/, cache) must not break the no-network
-                    # path when only the weight-free feature is available: fall back, loudly.
-                    if model_source in ("--model", f"${MODEL_ENV}") or cfg.strict:
-                        raise
-                    w = f"{exc}; using the training-free scorer instead"
-                    scorer = load_scorer(None)
-                    model_path, model_source = None, "training-free scorer"
-                if w:
-                    warn(w)
+        if models is None:
+            with _timed(timings, "load_model"):
+                models = load_models(cfg)
+        warnings.extend(models.warnings)  # load_models has logged them; recorded for the JSON
+        scorer, model_path, described = models.scorer, models.model_path, dict(models.described)
 
         # 2. the slow part: decode + features
-        with _timed(timings, "features"):
-            feats = extractor.extract(src, sample_fps=cfg.sample_fps, progress=progress, decoder=decoder)
+        if features is None:
+            if models.extractor is None:
+                raise UsageError("summarize: these models were loaded without an extractor; pass the features")
+            with _timed(timings, "features"):
+                features = models.extractor.extract(src, sample_fps=cfg.sample_fps, progress=progress, decoder=decoder)
+        feats = features
     finally:
-        decoder.close()
+        if decoder is not None:
+            decoder.close()
     x = np.asarray(feats.features, dtype=np.float32)
     picks = np.asarray(feats.picks, dtype=np.int64)
     info = feats.info or info
@@ -430,12 +490,12 @@ def summarize(path: str | os.PathLike[str], cfg: SummarizeConfig | None = None, 
                 summary_duration_s=float(rendered.duration_s), timings_s=timings, warnings=warnings,
                 has_audio=bool(info.has_audio), fast=cfg.fast, ffmpeg=tool.to_dict(),
             )
-            # Which decoder chose the frames: with ffmpeg-noref the picks are the frames really
-            # used, not exactly every (fps / sample_fps)-th (docs/output.md).
-            doc["sampling"]["frame_decoder"] = decoder_name
             ctx = ExportContext(summary_json=json_path, source=src, clip=out)
             if tmp_plot is not None:
                 EXPORTS["png"].write(doc, tmp_plot, ctx)
+            # Which decoder chose the frames: with ffmpeg-noref the picks are the frames really
+            # used, not exactly every (fps / sample_fps)-th (docs/output.md).
+            doc["sampling"]["frame_decoder"] = decoder_name
             EXPORTS["json"].write(doc, stack.enter_context(atomic_path(json_path)), ctx)
         timings["total"] = round(time.perf_counter() - t_start, 4)
         summary = Summary(

@@ -1,4 +1,5 @@
 """`vidsum summarize INPUT -o OUT.mp4`: one video in, a summary clip + JSON (+ plot) out.
+`vidsum summarize VIDEOS... -o OUTDIR/`: a whole collection (vidsum.cli.collection).
 
 Heavy libraries are imported inside the command so that `vidsum --help` stays fast.
 """
@@ -6,10 +7,11 @@ Heavy libraries are imported inside the command so that `vidsum --help` stays fa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
+from vidsum.cli import executors as ex_opts
 from vidsum.cli.common import RichProgress, console, guarded, out, setup_logging
 
 
@@ -20,10 +22,17 @@ def _fmt_s(seconds: float) -> str:
 
 
 def summarize_command(
-    input: Path = typer.Argument(..., help="The video to summarize (mp4, mkv, webm, avi, mov, ...).", show_default=False),
-    output: Optional[Path] = typer.Option(
-        None, "--output", "-o", help="Summary clip to write (.mp4/.mkv/.mov: H.264 + AAC; .webm: VP9 + Opus). Default: INPUT.summary.mp4 beside the input.",
+    inputs: Optional[List[str]] = typer.Argument(
+        None, metavar="INPUT...", help="The video to summarize (mp4, mkv, webm, avi, mov, ...); or several videos, folders "
+        "(searched recursively) or globs, summarized into the folder -o.", show_default=False,
+    ),
+    output: Optional[str] = typer.Option(  # a str: a trailing / (a folder) must survive
+        None, "--output", "-o", help="Summary clip to write (.mp4/.mkv/.mov: H.264 + AAC; .webm: VP9 + Opus). Default: INPUT.summary.mp4 beside the input. "
+        "For a collection: the folder that gets NAME.summary.mp4 + NAME.summary.json per video and index.json.",
         show_default=False,
+    ),
+    list_file: Optional[Path] = typer.Option(
+        None, "--list", help="Text file with one video path per line (a collection; relative to the list file's folder).", show_default=False,
     ),
     budget: Optional[float] = typer.Option(
         None, "--budget", "-b", help="Summary length as a fraction of the input duration (default 0.15 = 15 %).",
@@ -71,9 +80,16 @@ def summarize_command(
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files (refused otherwise)."),
     strict: bool = typer.Option(False, "--strict", help="Fail instead of falling back to the weight-free feature or the training-free scorer."),
+    workers: int = typer.Option(2, "--workers", "-j", help="Collection: videos decoded at once and summaries cut at once."),
+    executor: str = ex_opts.EXECUTOR,
+    ray_address: Optional[str] = ex_opts.RAY_ADDRESS,
+    ray_actors: Optional[int] = ex_opts.RAY_ACTORS,
+    ray_gpus: Optional[float] = ex_opts.RAY_GPUS,
+    ray_retries: int = ex_opts.RAY_RETRIES,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or closing summary; errors only."),
 ) -> None:
-    """Summarize a video into a short clip with sound, plus a JSON report (and an optional plot).
+    """Summarize a video into a short clip with sound, plus a JSON report (and an optional plot);
+    or a whole collection into a folder (resumable; bad videos are listed at the end).
 
     Examples:
 
@@ -82,6 +98,10 @@ def summarize_command(
       vidsum summarize match.mkv -o highlights.mp4 --length 2m --plot highlights.png
 
       vidsum summarize talk.mp4 --export edl,html    # + talk.summary.edl and talk.summary.html
+
+      vidsum summarize lectures/ -o summaries/ --export chapters
+
+      vidsum summarize --list archive.txt -o /shared/summaries/ --executor ray --ray-address auto
     """
     setup_logging(quiet=quiet)
     with guarded():
@@ -112,9 +132,23 @@ def summarize_command(
         )
         if budget is not None:
             kwargs["budget"] = budget
+        from vidsum.cli.collection import is_collection, run_collection
+
+        if not inputs and list_file is None:
+            raise UsageError("no video given; pass the video to summarize (or several, a folder, a glob or --list FILE)")
+
+        if is_collection(inputs or [], list_file, output):
+            if json_path is not None or plot is not None:
+                raise UsageError("--json and --plot name one file; a collection writes NAME.summary.json per video into -o")
+            kwargs.pop("output"), kwargs.pop("json_path"), kwargs.pop("plot_path")
+            runner = ex_opts.make_executor(executor, ray_address, ray_actors, ray_gpus, ray_retries)
+            run_collection(inputs or [], list_file, Path(output) if output else None, SummarizeConfig(**kwargs), runner, workers, quiet)  # type: ignore[arg-type]
+            return
+        if executor != "local" or any(v is not None for v in (ray_address, ray_actors, ray_gpus)):
+            raise UsageError("--executor and the --ray-* flags apply to collections (several videos, a folder, --list)")
         cfg = SummarizeConfig(**kwargs)  # type: ignore[arg-type]
         with RichProgress(enabled=not quiet) as progress:
-            result = summarize(input, cfg, progress=progress)
+            result = summarize(Path(inputs[0]), cfg, progress=progress)  # type: ignore[index]
         if quiet:
             return
         out.print(
