@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -154,3 +155,17 @@ def test_resolve_and_open() -> None:
         resolve_decoder("gstreamer", exact=False)
     with pytest.raises(UsageError, match="resolve 'auto' first"):
         open_frames("x.mp4", "auto")
+
+
+def test_video_starting_after_the_audio_counts_from_its_first_frame(bframe_video: Path, tmp_path: Path) -> None:
+    # ffmpeg starts its clock at the earliest stream: here the video starts 0.1 s (3 frames) late.
+    late = tmp_path / "late.mkv"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-itsoffset", "0.1", "-i", str(bframe_video),
+                    "-i", str(bframe_video), "-map", "0:v", "-map", "1:a", "-c", "copy", str(late)], check=True)
+    info = probe(late)  # (its frame count includes the 0.1 s offset; the packets say 180)
+    for skip in (False, True):
+        stream = FFmpegFrameStream(late, info=info, skip_nonref=skip)
+        picks, _ = _decode(stream)
+        exact = sample_indices(stream.info.n_frames, info.fps)
+        assert stream.info.n_frames == 180 and picks[0] == 0 and picks[-1] < 180
+        assert len(picks) == len(exact) and ((picks - exact) >= 0).all() and (picks - exact).max() <= 2

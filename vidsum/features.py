@@ -215,27 +215,6 @@ def resolve_precision(precision: str, device: torch.device) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def cpu_has_native_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
-    """Whether the CPU has bf16 arithmetic (AMX-BF16 or AVX-512 BF16 in its flags). Stricter
-    than oneDNN's own check, which also says yes for plain AVX-512, where bf16 is converted, not
-    computed, and no faster than fp32. False where the flags cannot be read (not Linux)."""
-    try:
-        flags = Path(cpuinfo).read_text(errors="replace")
-    except OSError:
-        return False
-    return any(f in flags.split() for f in ("amx_bf16", "avx512_bf16"))
-
-
-def summary_precision(precision: str, device: torch.device) -> str:
-    """The precision ``summarize`` runs at: "auto" is bf16 on a CPU with native bf16 (about twice
-    the fp32 speed; the summaries of real footage hold, docs/features.md), else as
-    ``resolve_precision``. ``vidsum features`` keeps fp32 on every CPU (exact dataset features)."""
-    if precision == "auto" and device.type == "cpu" and cpu_has_native_bf16():
-        return "bf16"
-    return resolve_precision(precision, device)
-
-
-@functools.lru_cache(maxsize=None)
 def _warn_slow_bf16() -> None:
     """Logged once per process, however many extractors are made."""
     log.warning("this CPU has no native bf16 (AVX-512 BF16 or AMX): bf16 inference will be slow; use --precision fp32")

@@ -67,8 +67,10 @@ def select_expression(fps: float, step: float, exact: bool) -> str:
         cur, prev = "n", "n-1"
     else:
         # (t is NAN for frames without a timestamp; they fall back to the decode count)
-        cur = f"if(isnan(t),n,floor(t*{fps!r}+0.5))"
-        prev = f"if(isnan(prev_t),-1,floor(prev_t*{fps!r}+0.5))"
+        # Times count from the first video frame (start_t): ffmpeg starts the clock at the
+        # earliest stream, and video can start frames after the audio (B-frame delay).
+        cur = f"if(isnan(t),n,floor((t-start_t)*{fps!r}+0.5))"
+        prev = f"if(isnan(prev_t),-1,floor((prev_t-start_t)*{fps!r}+0.5))"
     return f"gt(ceil(({cur}+0.5)/{step!r}),ceil(({prev}+0.5)/{step!r}))"
 
 
@@ -213,7 +215,7 @@ class FFmpegFrameStream(Iterator[tuple[int, np.ndarray]]):
         # duration x fps estimates), plus the sample step: frames after the last sample are unseen.
         slack = max(2, int(round(self.info.fps / 2))) + int(math.ceil(self._step))
         if counted is not None and end >= counted - slack:
-            n_frames = counted  # the packets present, all decodable as far as the samples show
+            n_frames = max(counted, end)  # the packets present, all decodable as far as the samples show
         elif counted is None and end >= declared - slack:
             n_frames = max(declared, end)  # no count: the container's, which the decode reached
         else:
@@ -286,6 +288,7 @@ def _read_exact(stream: "subprocess.IO[bytes]", buf: memoryview) -> bool:
 def _read_stderr(proc: "subprocess.Popen[bytes]", out: _Stderr, fps: float) -> None:
     """Turn showinfo lines into frame indices (in output order) and keep the last other lines."""
     time_base: Fraction | None = None
+    first: Fraction | None = None  # time of the first frame (always kept): frame 0
     assert proc.stderr is not None
     try:
         for raw in iter(proc.stderr.readline, b""):
@@ -305,7 +308,8 @@ def _read_stderr(proc: "subprocess.Popen[bytes]", out: _Stderr, fps: float) -> N
                 continue
             # The exact rational timestamp when the time base is known (pts_time has 6 digits).
             t = Fraction(int(pts)) * time_base if time_base is not None else Fraction(m.group(3))
-            out.indices.put(int(math.floor(t * Fraction(fps) + Fraction(1, 2))))
+            first = t if first is None else first
+            out.indices.put(int(math.floor((t - first) * Fraction(fps) + Fraction(1, 2))))
     finally:
         out.indices.put(None)
 

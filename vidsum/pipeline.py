@@ -279,7 +279,7 @@ def load_models(cfg: SummarizeConfig, described: dict[str, Any] | None = None) -
     scorer = load_scorer(model_path, device=device)
     extractor = None
     if described is None:
-        from vidsum.features import make_extractor, summary_precision
+        from vidsum.features import make_extractor
 
         extractor = make_extractor(
             backbone_weights=cfg.backbone_weights,
@@ -287,7 +287,7 @@ def load_models(cfg: SummarizeConfig, described: dict[str, Any] | None = None) -
             batch_size=cfg.batch_size,
             allow_fallback=not cfg.strict,
             sample_fps=cfg.sample_fps,
-            precision=summary_precision(cfg.precision, resolve_device(device)),
+            precision=cfg.precision,
         )
         described = dict(extractor.describe(cfg.sample_fps))
     elif cfg.strict and _is_fallback(described):
