@@ -38,7 +38,6 @@ def make_video_arrays(
     """Arrays for one video group. Features follow a random walk so neighbouring steps look alike."""
     rng = np.random.default_rng(seed)
     n_frames = n_steps * STEP
-    picks = np.arange(n_steps, dtype=np.int64) * STEP
     walk = np.cumsum(rng.normal(size=(n_steps, dim)), axis=0) * 0.05
     features = (rng.normal(size=(n_steps, dim)) * 0.5 + walk).astype(np.float32)
     if direction is None:
@@ -49,8 +48,19 @@ def make_video_arrays(
     else:
         gt = rng.random(n_steps)
     gt = (gt - gt.min()) / (gt.max() - gt.min() + 1e-12)
-    frame_gt = np.repeat(gt, STEP)[:n_frames]
     cps = _shots(n_frames, rng)
+    return annotated_video(features, gt, cps, rng, n_users)
+
+
+def annotated_video(
+    features: np.ndarray, gt: np.ndarray, cps: np.ndarray, rng: np.random.Generator, n_users: int = 5
+) -> dict[str, np.ndarray]:
+    """The eccv16 arrays of a video: features (n_steps, D), step importance gt (n_steps,) in [0, 1]
+    and shots cps (n_shots, 2) inclusive frames, one step every STEP frames; ``n_users``
+    annotators score frames by gt plus noise and summarise them with the 15 % knapsack."""
+    n_steps = features.shape[0]
+    n_frames = n_steps * STEP
+    frame_gt = np.repeat(gt, STEP)[:n_frames]
     user_scores = np.clip(frame_gt[None, :] * 4 + 1 + rng.normal(scale=0.7, size=(n_users, n_frames)), 1, 5)
     # Each user's summary is their scores pushed through the 15 % shot knapsack, as TVSum's were.
     user_summary = np.stack(
@@ -65,7 +75,7 @@ def make_video_arrays(
         "change_points": cps,
         "n_frame_per_seg": (cps[:, 1] - cps[:, 0] + 1).astype(np.int64),
         "n_frames": np.array(n_frames),
-        "picks": picks,
+        "picks": np.arange(n_steps, dtype=np.int64) * STEP,
         "n_steps": np.array(n_steps),
         "gtsummary": gtsummary,
     }

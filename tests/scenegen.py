@@ -22,8 +22,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from tests.h5gen import STEP
-from vidsum.selection import budget_frames, select_shots, summary_from_selection
+from tests.h5gen import STEP, annotated_video
 
 CONTENT_NORM = 3.0  # length of a shot's content vector
 NOISE = 0.25  # per-dimension std of the step noise around the shot content
@@ -48,26 +47,9 @@ def video_from_shots(
     dim = contents.shape[1]
     features = (contents[steps] + rng.normal(scale=NOISE, size=(n_steps, dim))).astype(np.float32)
     gt = np.clip(importance[steps] + rng.normal(scale=0.03, size=n_steps), 0.0, 1.0)
-    n_frames = n_steps * STEP
     ends = np.cumsum(lengths) * STEP
     cps = np.stack([ends - lengths * STEP, ends - 1], axis=1).astype(np.int64)
-    frame_gt = np.repeat(gt, STEP)
-    user_scores = np.clip(frame_gt[None, :] * 4 + 1 + rng.normal(scale=0.7, size=(n_users, n_frames)), 1, 5)
-    user_summary = np.stack(
-        [summary_from_selection(select_shots(u, cps, budget_frames(n_frames)), cps, n_frames) for u in user_scores]
-    ).astype(np.float32)
-    return {
-        "features": features,
-        "gtscore": gt.astype(np.float32),
-        "user_summary": user_summary,
-        "user_scores": user_scores.astype(np.float32),
-        "change_points": cps,
-        "n_frame_per_seg": (cps[:, 1] - cps[:, 0] + 1).astype(np.int64),
-        "n_frames": np.array(n_frames),
-        "picks": np.arange(n_steps, dtype=np.int64) * STEP,
-        "n_steps": np.array(n_steps),
-        "gtsummary": (user_summary.mean(0) >= 0.5).astype(np.float32),
-    }
+    return annotated_video(features, gt, cps, rng, n_users)
 
 
 def scene_video(

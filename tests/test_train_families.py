@@ -132,7 +132,11 @@ def test_option_errors(scenes: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
     with pytest.raises(UsageError, match="no options"):
         model_config("training-free", {"hidden": 1})
-    assert model_config("dr-dsn", {"supervised": "true", "length_weight": "0.01"}).length_weight == 0.01
+    with pytest.raises(UsageError, match="dr-dsn-sup"):
+        model_config("dr-dsn", {"supervised": "true"})
+    cfg = model_config("dr-dsn", {"temporal_window": "0", "length_weight": "0.01"})
+    assert (cfg.temporal_window, cfg.length_weight, cfg.supervised) == (0, 0.01, False)
+    assert model_config("vslstm", {"dropout": 0.25}).dropout == 0.25  # values, not only strings
 
 
 # summarize takes ~2-3 s per run here; two families run by default, the others with -m slow (the

@@ -157,6 +157,12 @@ def holdout(keys: Sequence[str], fraction: float, seed: int) -> tuple[list[str],
 # Model options
 
 
+# Config fields that tell a family's variants apart (vslstm / dpp-lstm, dr-dsn / dr-dsn-sup, ...):
+# fixed by the --arch name, so a checkpoint's "arch" always says what it is; input_dim comes
+# from the data.
+VARIANT_FIELDS = ("dpp", "supervised")
+
+
 def _parse_value(text: str, default: Any, where: str) -> Any:
     """``text`` as the type of ``default`` (bool: true/false/1/0/yes/no)."""
     if isinstance(default, bool):
@@ -190,7 +196,13 @@ def model_config(arch: str, options: Mapping[str, Any] | None = None) -> Any:
             raise UsageError(f"model {arch!r} has no options (got {', '.join(sorted(options))})")
         return None
     defaults = spec.config_cls()
-    names = [f.name for f in dataclasses.fields(defaults) if f.name != "input_dim"]
+    names = [f.name for f in dataclasses.fields(defaults) if f.name not in ("input_dim", *VARIANT_FIELDS)]
+    fixed = sorted(set(options) & set(VARIANT_FIELDS))
+    if fixed:
+        raise UsageError(
+            f"--model-opt {fixed[0]}: the variant is chosen by the family name "
+            "(--arch dpp-lstm, dr-dsn-sup, sum-gan-sup), not by an option"
+        )
     unknown = sorted(set(options) - set(names))
     if unknown:
         raise UsageError(

@@ -184,15 +184,10 @@ SPEC = ModelSpec(
     validate=validation,
     strategies=COMPARED_STRATEGIES,
 )
-SUP_SPEC = ModelSpec(
+SUP_SPEC = dataclasses.replace(
+    SPEC,
     name="dr-dsn-sup",
-    module=__name__,
     config_cls=DRDSNSupConfig,
-    build=build,
-    objective=objective,
-    needs_training=True,
     needs_labels=True,
     description="DR-DSN_sup (Zhou et al. 2018): DR-DSN + the label term",
-    validate=validation,
-    strategies=COMPARED_STRATEGIES,
 )

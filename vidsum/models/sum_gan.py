@@ -256,17 +256,10 @@ SPEC = ModelSpec(
     validate=validation,
     strategies=("plain",),
 )
-SUP_SPEC = ModelSpec(
+SUP_SPEC = dataclasses.replace(
+    SPEC,
     name="sum-gan-sup",
-    module=__name__,
     config_cls=SumGANSupConfig,
-    build=build,
-    objective=objective,
-    needs_training=True,
     needs_labels=True,
     description="SUM-GAN_sup (Mahasseni et al. 2017): SUM-GAN + keyframe supervision",
-    train_step=train_step,
-    make_optimizer=make_optimizers,
-    validate=validation,
-    strategies=("plain",),
 )

@@ -145,14 +145,9 @@ SPEC = ModelSpec(
     description="VS-LSTM (Zhang et al. 2016): BiLSTM + MLP regressing importance, MSE",
     strategies=COMPARED_STRATEGIES,
 )
-DPP_SPEC = ModelSpec(
+DPP_SPEC = dataclasses.replace(
+    SPEC,
     name="dpp-lstm",
-    module=__name__,
     config_cls=DPPLSTMConfig,
-    build=build,
-    objective=objective,
-    needs_training=True,
-    needs_labels=True,
     description="DPP-LSTM (Zhang et al. 2016): VS-LSTM + the DPP diversity term",
-    strategies=COMPARED_STRATEGIES,
 )
