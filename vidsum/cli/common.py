@@ -54,6 +54,20 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def print_failed(failed: "list[tuple[object, str]]", verb: str) -> None:
+    """The table of the videos a batch could not do, with the reason of each (nothing if none)."""
+    if not failed:
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(failed)} video(s) {verb}", title_style="bold red", show_lines=False)
+    table.add_column("video", overflow="fold")
+    table.add_column("reason", overflow="fold")
+    for path, reason in failed:
+        table.add_row(str(path), reason)
+    console.print(table)
+
+
 @contextlib.contextmanager
 def guarded() -> Iterator[None]:
     """Turn library errors into one clear line and a non-zero exit code."""
