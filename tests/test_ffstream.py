@@ -149,7 +149,7 @@ def test_select_expression_counts_samples() -> None:
 
 def test_resolve_and_open() -> None:
     assert resolve_decoder("auto", exact=True) == "opencv"
-    assert resolve_decoder("auto", exact=False) == "ffmpeg-noref"
+    assert resolve_decoder("auto", exact=False) == "ffmpeg"
     assert resolve_decoder("ffmpeg", exact=True) == "ffmpeg"
     with pytest.raises(UsageError, match="frame decoder must be one of"):
         resolve_decoder("gstreamer", exact=False)

@@ -324,8 +324,10 @@ def _error_line(tail: list[str]) -> str:
 
 
 def resolve_decoder(decoder: str, exact: bool) -> str:
-    """"auto" -> "opencv" where exact picks are needed (``exact``: features for datasets), else
-    "ffmpeg-noref" when an ffmpeg binary runs here and "opencv" when none does."""
+    """"auto" -> "opencv" where features must stay as they were (``exact``: datasets), else
+    "ffmpeg" (exact picks, scaled by ffmpeg) when an ffmpeg binary runs here, "opencv" when none
+    does. "ffmpeg-noref" is never chosen for you: moving a sampled frame by one frame changed
+    the selected shots of real footage (docs/features.md#decoding)."""
     from vidsum.config import FRAME_DECODERS
     from vidsum.errors import UsageError
 
@@ -340,7 +342,7 @@ def resolve_decoder(decoder: str, exact: bool) -> str:
     except ToolError as exc:  # none, or too old: OpenCV decodes on its own
         log.info("no usable ffmpeg for the frame decoder (%s); decoding with OpenCV", exc)
         return "opencv"
-    return "ffmpeg-noref"
+    return "ffmpeg"
 
 
 def open_frames(

@@ -62,9 +62,10 @@ def summarize_command(
         "encode sooner but write larger files (ultrafast: ~2x faster, ~2x larger).",
     ),
     frame_decoder: str = typer.Option(
-        "auto", "--frame-decoder", help="Frame decoder: auto (= ffmpeg-noref), ffmpeg-noref (ffmpeg skips frames nothing "
-        "references and scales to 224x224; a sampled frame may move to the next decoded one, ~30 % faster on "
-        "H.264/HEVC with B-frames), ffmpeg (same picks as opencv, scaled by ffmpeg) or opencv (every frame decoded).",
+        "auto", "--frame-decoder", help="Frame decoder: auto (= ffmpeg), ffmpeg (every frame decoded, the sampled "
+        "ones scaled to 224x224 by ffmpeg: same frames as opencv, faster), opencv, or ffmpeg-noref (ffmpeg skips "
+        "frames nothing references: ~30 % faster decoding of H.264/HEVC with B-frames, but a sampled frame may move "
+        "to the next decoded one, which can change the summary).",
     ),
     json_path: Optional[Path] = typer.Option(
         None, "--json", help="Where to write the JSON report. Default: the clip path with .json.", show_default=False,
