@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
 import queue
 import re
 import subprocess
@@ -141,7 +142,8 @@ class FFmpegFrameStream(Iterator[tuple[int, np.ndarray]]):
         skip = ["-skip_frame", "noref"] if self.skip_nonref else []
         return [
             self.tool.path, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
-            *skip, "-i", str(self.path),
+            # (absolute: ffmpeg would read a relative "take:2.mp4" as the protocol "take:")
+            *skip, "-i", os.path.abspath(self.path),
             "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", vf,
             *passthrough_flags(self.tool.release), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
         ]
@@ -155,7 +157,7 @@ class FFmpegFrameStream(Iterator[tuple[int, np.ndarray]]):
         # for 5 minutes of 720p), run beside the decoder.
         try:
             self._counter = subprocess.Popen(
-                [self.tool.path, "-hide_banner", "-nostdin", "-i", str(self.path), "-map", "0:v:0", "-c", "copy",
+                [self.tool.path, "-hide_banner", "-nostdin", "-i", os.path.abspath(self.path), "-map", "0:v:0", "-c", "copy",
                  "-f", "null", "-"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 text=True, errors="replace")
         except OSError:
