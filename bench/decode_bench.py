@@ -1,6 +1,6 @@
 """Decoders of the sampled frames (issue 15), one run, medians of interleaved rounds.
 
-    flock /work/bench.lock python bench/decode_bench.py --repeat 3 --write /tmp/decode.md \
+    python bench/decode_bench.py --repeat 3 --write /tmp/decode.md \
         /tmp/vidsum-bench/five_min_720p_bframes.mp4 /tmp/vidsum-bench/five_min_720p.mp4 /path/to/real/*.mp4
 
 For each video, every round times in turn:

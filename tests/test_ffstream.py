@@ -148,11 +148,10 @@ def test_select_expression_counts_samples() -> None:
 
 
 def test_resolve_and_open() -> None:
-    assert resolve_decoder("auto", exact=True) == "opencv"
-    assert resolve_decoder("auto", exact=False) == "ffmpeg"
-    assert resolve_decoder("ffmpeg", exact=True) == "ffmpeg"
+    assert resolve_decoder("auto") == "opencv"
+    assert resolve_decoder("ffmpeg-noref") == "ffmpeg-noref"
     with pytest.raises(UsageError, match="frame decoder must be one of"):
-        resolve_decoder("gstreamer", exact=False)
+        resolve_decoder("gstreamer")
     with pytest.raises(UsageError, match="resolve 'auto' first"):
         open_frames("x.mp4", "auto")
 

@@ -1,7 +1,7 @@
-"""The speed defaults of issue 15 and where they stop: `summarize` decodes with ffmpeg (same
-picks; `ffmpeg-noref` opt-in, its real picks in the JSON); `vidsum features` keeps the OpenCV
-decoder, so dataset features do not change. (bf16 and ffmpeg-noref stay opt-in: on real weights
-they moved the selected shots, docs/features.md.)"""
+"""The frame decoders of issue 15 in `summarize` (opt-in `--frame-decoder ffmpeg` / `ffmpeg-noref`,
+the real picks in the JSON) and what stays: `vidsum features` keeps the OpenCV decoder, so
+dataset features do not change (bf16 and ffmpeg-noref stay opt-in: on real weights they moved
+the selected shots, docs/features.md)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def bframes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_summarize_decoders_and_the_real_picks_in_the_json(bframes: Path, tmp_path: Path) -> None:
     info = probe(bframes)
     exact = sample_indices(info.n_frames, info.fps)
-    default = summarize(bframes, SummarizeConfig(output=str(tmp_path / "default.mp4")))
+    default = summarize(bframes, SummarizeConfig(output=str(tmp_path / "default.mp4"), frame_decoder="ffmpeg"))
     doc = json.loads(default.json_path.read_text())
     assert doc["sampling"]["frame_decoder"] == "ffmpeg" and doc["sampling"]["picks"] == exact.tolist()
 
@@ -46,7 +46,7 @@ def test_summarize_decoders_and_the_real_picks_in_the_json(bframes: Path, tmp_pa
     assert ((picks - exact) >= 0).all() and (picks - exact).max() <= 2 and (picks != exact).any()
     assert fast.n_frames == default.n_frames == info.n_frames == 240
 
-    slow = summarize(bframes, SummarizeConfig(output=str(tmp_path / "exact.mp4"), frame_decoder="opencv"))
+    slow = summarize(bframes, SummarizeConfig(output=str(tmp_path / "exact.mp4")))  # the default: opencv
     doc = json.loads(slow.json_path.read_text())
     assert doc["sampling"]["frame_decoder"] == "opencv" and doc["sampling"]["picks"] == exact.tolist()
     # The generated shots are found by all three.
@@ -55,10 +55,10 @@ def test_summarize_decoders_and_the_real_picks_in_the_json(bframes: Path, tmp_pa
 
 def test_summarize_frame_decoder_flag(bframes: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.mp4"
-    r = CliRunner().invoke(app, ["summarize", str(bframes), "-o", str(out), "--frame-decoder", "opencv", "-q"])
+    r = CliRunner().invoke(app, ["summarize", str(bframes), "-o", str(out), "--frame-decoder", "ffmpeg", "-q"])
     assert r.exit_code == 0, r.output
     doc = json.loads(out.with_suffix(".json").read_text())
-    assert doc["sampling"]["frame_decoder"] == "opencv"
+    assert doc["sampling"]["frame_decoder"] == "ffmpeg"
     assert doc["sampling"]["picks"] == sample_indices(240, 30.0).tolist()
     r = CliRunner().invoke(app, ["summarize", str(bframes), "-o", str(tmp_path / "x.mp4"), "--frame-decoder", "vlc"])
     assert r.exit_code == 2 and "frame_decoder must be one of" in r.output

@@ -157,11 +157,11 @@ class TrainConfig:
 # libx264 presets, fastest first, and the exact render's default (sizes and times: docs/output.md).
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 X264_PRESET = "veryfast"
-# Frame decoders (vidsum.ffstream): "opencv" decodes every frame and resizes in Python (what
-# `vidsum features` uses); "ffmpeg" decodes every frame too, with the same picks, and scales in
-# ffmpeg; "ffmpeg-noref" also skips the frames nothing references and moves a pick to the next
-# decoded frame (faster, but it changed summaries of real footage: opt-in). "auto": ffmpeg for
-# `summarize`, opencv for features.
+# Frame decoders (vidsum.ffstream): "opencv" decodes every frame and resizes in Python;
+# "ffmpeg" decodes every frame too, with the same picks, and converts + scales in ffmpeg;
+# "ffmpeg-noref" also skips the frames nothing references and moves a pick to the next decoded
+# frame (it changed summaries of real footage). "auto" = opencv: the ffmpeg ones are opt-in
+# until timed on a quiet machine (docs/benchmarks.md).
 FRAME_DECODERS = ("auto", "opencv", "ffmpeg", "ffmpeg-noref")
 
 
@@ -185,7 +185,7 @@ class SummarizeConfig:
     precision: str = "auto"  # backbone precision, one of PRECISIONS
     fast: bool = False  # stream-copy cuts at keyframes (not frame-accurate)
     preset: str = X264_PRESET  # libx264 preset of the exact render, one of X264_PRESETS
-    frame_decoder: str = "auto"  # one of FRAME_DECODERS ("auto": ffmpeg when ffmpeg runs)
+    frame_decoder: str = "auto"  # one of FRAME_DECODERS ("auto" = opencv)
     json_path: str | None = None
     plot_path: str | None = None
     exports: tuple[str, ...] = ()  # more formats written beside the JSON (names in vidsum.exports)

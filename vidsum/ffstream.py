@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vidsum.errors import InputError, ToolError
+from vidsum.errors import InputError
 from vidsum.ffmpeg import FFmpeg, find_ffmpeg
 from vidsum.progress import ProgressFn, report
 from vidsum.video import FRAME_SIZE, SAMPLE_FPS, VideoInfo, _sample_index, _sample_step, probe
@@ -325,26 +325,19 @@ def _error_line(tail: list[str]) -> str:
     return ""
 
 
-def resolve_decoder(decoder: str, exact: bool) -> str:
-    """"auto" -> "opencv" where features must stay as they were (``exact``: datasets), else
-    "ffmpeg" (exact picks, scaled by ffmpeg) when an ffmpeg binary runs here, "opencv" when none
-    does. "ffmpeg-noref" is never chosen for you: moving a sampled frame by one frame changed
-    the selected shots of real footage (docs/features.md#decoding)."""
+def resolve_decoder(decoder: str) -> str:
+    """"auto" -> "opencv"; the others are checked and returned.
+
+    The ffmpeg decoders are opt-in until a timed comparison on a quiet machine shows them faster
+    (docs/benchmarks.md#issue-15-decoding-and-precision); "ffmpeg-noref" also moves picks, which
+    changed the selected shots of real footage (docs/features.md#decoding).
+    """
     from vidsum.config import FRAME_DECODERS
     from vidsum.errors import UsageError
 
     if decoder not in FRAME_DECODERS:
         raise UsageError(f"frame decoder must be one of {', '.join(FRAME_DECODERS)}, not {decoder!r}")
-    if decoder != "auto":
-        return decoder
-    if exact:
-        return "opencv"
-    try:
-        find_ffmpeg()
-    except ToolError as exc:  # none, or too old: OpenCV decodes on its own
-        log.info("no usable ffmpeg for the frame decoder (%s); decoding with OpenCV", exc)
-        return "opencv"
-    return "ffmpeg"
+    return "opencv" if decoder == "auto" else decoder
 
 
 def open_frames(

@@ -406,7 +406,7 @@ def _summarize(
 
     decoder = None
     # (features from an executor were decoded there, by OpenCV with exact picks)
-    decoder_name = ffstream.resolve_decoder(cfg.frame_decoder, exact=False) if features is None else "opencv"
+    decoder_name = ffstream.resolve_decoder(cfg.frame_decoder) if features is None else "opencv"
     if features is None:
         decoder = video.Prefetcher(
             ffstream.open_frames(src, decoder_name, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),

@@ -62,10 +62,10 @@ def summarize_command(
         "encode sooner but write larger files (ultrafast: ~2x faster, ~2x larger).",
     ),
     frame_decoder: str = typer.Option(
-        "auto", "--frame-decoder", help="Frame decoder: auto (= ffmpeg), ffmpeg (every frame decoded, the sampled "
-        "ones scaled to 224x224 by ffmpeg: same frames as opencv, faster), opencv, or ffmpeg-noref (ffmpeg skips "
-        "frames nothing references: ~30 % faster decoding of H.264/HEVC with B-frames, but a sampled frame may move "
-        "to the next decoded one, which can change the summary).",
+        "auto", "--frame-decoder", help="Frame decoder: auto (= opencv), opencv, ffmpeg (every frame decoded, the "
+        "sampled ones converted and scaled to 224x224 by ffmpeg: the same frames, pixels equal within rounding) or "
+        "ffmpeg-noref (ffmpeg skips frames nothing references, ~40 % of H.264/HEVC with B-frames; a sampled frame may "
+        "move to the next decoded one, which can change the summary; the JSON lists the frames used).",
     ),
     json_path: Optional[Path] = typer.Option(
         None, "--json", help="Where to write the JSON report. Default: the clip path with .json.", show_default=False,
