@@ -46,7 +46,7 @@ BFRAMES = ("-preset", "veryfast")
 # The levers of issue 15, each alone and all together, against the old defaults (`--levers`).
 LEVERS = {
     "old default": "--frame-decoder opencv --precision fp32",
-    "ffmpeg decoder alone (today's default)": "--frame-decoder ffmpeg --precision fp32",
+    "ffmpeg decoder alone": "--frame-decoder ffmpeg --precision fp32",
     "noref decoder alone": "--frame-decoder ffmpeg-noref --precision fp32",
     "bf16 alone": "--frame-decoder opencv --precision bf16",
     "ultrafast alone": "--frame-decoder opencv --precision fp32 --preset ultrafast",
