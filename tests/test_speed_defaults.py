@@ -66,7 +66,7 @@ def test_summarize_frame_decoder_flag(bframes: Path, tmp_path: Path) -> None:
 
 def test_features_default_keeps_exact_picks_and_opencv_features(bframes: Path, tmp_path: Path) -> None:
     out = tmp_path / "f.h5"
-    r = CliRunner().invoke(app, ["features", str(bframes), "-o", str(out)], env={"VIDSUM_OFFLINE": "1"})
+    r = CliRunner().invoke(app, ["features", str(bframes), "-o", str(out), "--allow-fallback"], env={"VIDSUM_OFFLINE": "1"})
     assert r.exit_code == 0, r.output
     info = probe(bframes)
     with h5py.File(out) as h5:
