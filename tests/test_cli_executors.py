@@ -40,3 +40,17 @@ def test_ray_flags_need_executor_ray(folder: Path, tmp_path: Path) -> None:
     assert "--ray-address, --ray-actors given without --executor ray" in res.output
     res = runner.invoke(app, ["features", str(folder), "-o", str(tmp_path / "f.h5"), "--executor", "spark"])
     assert res.exit_code == 2 and "--executor must be 'local' or 'ray', not 'spark'" in res.output
+
+
+@pytest.mark.ray
+@pytest.mark.slow  # one more actor start (~15 s on 2 busy cores); the API tests cover the executor
+def test_features_executor_ray_through_the_cli(ray_address: str, folder: Path, tmp_path: Path) -> None:
+    """The flags reach the executor (--ray-actors 1, --ray-retries 0), the bad video is listed
+    (exit 1) and the file holds the two good ones."""
+    from vidsum.data import load_datasets
+
+    out = tmp_path / "f.h5"
+    res = runner.invoke(app, ["features", str(folder), "-o", str(out), "--executor", "ray", "--ray-actors", "1", "--ray-retries", "0"])
+    assert res.exit_code == 1, res.output
+    assert "2 extracted, 0 already done, 1 failed" in res.output and "bad.mp4" in res.output
+    assert sorted(load_datasets([out], require_annotations=False)) == ["f/one", "f/two"]

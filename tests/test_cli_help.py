@@ -14,6 +14,7 @@ COMMANDS = [
     ["train"],
     ["eval"],
     ["features"],
+    ["experiment"],
     ["dataset"],
     ["dataset", "build"],
     ["weights"],

@@ -121,15 +121,22 @@ def test_collection_cli(collection: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.ray
-def test_collection_on_ray_equals_local(ray_address: str, collection: Path, tmp_path: Path) -> None:
-    """`--executor ray`: one clip + JSON per good video and the index; the same shots, scores and
-    selection as the local executor (the weight-free feature is exact on both)."""
+def test_collection_on_ray_equals_local(ray_address: str, collection: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--executor ray`: one clip + JSON per good video and the index, made on the cluster; the
+    same shots, scores and selection as the local executor (the weight-free feature is exact on both)."""
     from vidsum.collection import summarize_collection
     from vidsum.extraction import collect_videos
     from vidsum.extraction_ray import RayExecutor
 
+    from vidsum import pipeline
+
     videos = collect_videos([collection])
     summarize_collection(videos, tmp_path / "local", workers=1)
+
+    def not_here(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("with Ray the summaries are made by tasks on the cluster, not by the driver")
+
+    monkeypatch.setattr(pipeline, "summarize", not_here)  # the workers are other processes
     with RayExecutor() as executor:
         res = summarize_collection(videos, tmp_path / "ray", executor=executor)
     assert len(res.summarized) == 3 and [p.name for p, _ in res.failed] == ["broken.mp4"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import h5py
@@ -130,7 +129,7 @@ else:
 
 
 @pytest.mark.ray
-@pytest.mark.parametrize("killed, resumed", [("ray", "local"), ("local", "ray")])
+@pytest.mark.parametrize("killed, resumed", [("ray", "local"), pytest.param("local", "ray", marks=pytest.mark.slow)])
 def test_kill_9_mid_run_resumes_with_the_other_executor(
     ray_address: str, video_dir: Path, tmp_path: Path, killed: str, resumed: str
 ) -> None:

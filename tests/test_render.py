@@ -274,7 +274,7 @@ def test_bad_segments_are_refused(four_sources: Path, tmp_path: Path, segments: 
 def test_not_a_video_fails_cleanly_and_leaves_no_file(tmp_path: Path) -> None:
     src = tmp_path / "fake.mp4"
     src.write_text("this is not a video\n")
-    with pytest.raises(ToolError, match=r"ffmpeg failed writing .*clip\.mp4.*Invalid data"):
+    with pytest.raises(ToolError, match=r"fake\.mp4: ffmpeg failed cutting.*Invalid data"):
         render.render_summary(src, [(0.0, 1.0)], tmp_path / "clip.mp4", fps=FPS, has_audio=True)
     assert leftovers(tmp_path, {"fake.mp4"}) == []
 

@@ -151,7 +151,9 @@ def summarize_collection(
     decoders feeding one batched backbone, as `vidsum features`), or an Executor with a
     ``describe(cfg)``, such as ``vidsum.extraction_ray.RayExecutor``. The scorer and the backbone
     are loaded once. Shots, scores, selection and the render of finished videos run in
-    ``workers`` threads beside the extraction. Progress: "videos" and "frames" across the
+    ``workers`` threads beside the extraction, or on the cluster when the executor has
+    ``submit_summary`` (Ray: the output folder and a checkpoint must then be on storage that
+    every node mounts at the same path). Progress: "videos" and "frames" across the
     collection. A bad video is recorded in the index and in ``result.failed``; the rest go on.
     """
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -220,14 +222,29 @@ def summarize_collection(
         one = dataclasses.replace(cfg, output=e.output, json_path=e.json, plot_path=None, overwrite=True)
         return pipeline.summarize(src, one, models=models, features=feats)
 
+    # An executor that can also make the summaries (Ray: a task per video, on the cluster) gets
+    # them; else they are made here, in `workers` threads.
+    remote = getattr(runner, "submit_summary", None)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidsum-summary")
+
+    def submit(src: Path, e: Entry, feats: Any) -> Future:
+        if remote is not None:
+            return remote(cfg, models, src, Path(e.output), Path(e.json), feats)  # type: ignore[no-any-return]
+        return pool.submit(finish, src, e, feats)
+
+    in_flight = 2 * workers if remote is None else max(2 * workers, runner.summaries_in_flight())
+
     last_write = time.monotonic()
 
     def record(e: Entry, p: Path, summary: Any, error: str | None) -> None:
         nonlocal n_done, last_write
         if error is None:
             e.status, e.error = "ok", None
-            e.duration_s = round(float(summary.input_duration_s), 3)
-            e.summary_duration_s = round(float(summary.summary_duration_s), 3)
+            durations = summary if isinstance(summary, dict) else {
+                "duration_s": summary.input_duration_s, "summary_duration_s": summary.summary_duration_s,
+            }
+            e.duration_s = round(float(durations["duration_s"]), 3)
+            e.summary_duration_s = round(float(durations["summary_duration_s"]), 3)
             result.summarized.append(p)
         else:
             e.status, e.error = "failed", error
@@ -249,15 +266,19 @@ def summarize_collection(
             e, p = running.pop(fut)
             try:
                 record(e, p, fut.result(), None)
-            except UsageError:
-                raise
-            except VidsumError as exc:
-                record(e, p, None, str(exc))
-            except (OSError, RuntimeError, ValueError) as exc:  # one odd file must not stop the run
-                record(e, p, None, f"{type(exc).__name__}: {exc}")
+            except Exception as exc:
+                cause = getattr(exc, "cause", None) or exc  # a Ray task's error carries the original
+                if isinstance(cause, UsageError):
+                    raise cause from None
+                if isinstance(cause, VidsumError):
+                    record(e, p, None, str(cause))
+                elif remote is not None or isinstance(cause, (OSError, RuntimeError, ValueError)):
+                    # (on a cluster: also a worker that died more often than --ray-retries)
+                    record(e, p, None, f"{type(cause).__name__}: {str(cause).strip().splitlines()[0] if str(cause).strip() else ''}")
+                else:
+                    raise
 
     by_key = {_key(p): p for p in todo}
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidsum-summary")
     try:
         for res in runner.run([(k, p) for k, p in by_key.items()], fcfg, progress):
             harvest(block=False)
@@ -265,10 +286,9 @@ def summarize_collection(
             if res.features is None:
                 record(e, p, None, res.error or "unknown error")
                 continue
-            # bounded: at most 2 finished videos' features wait per summary thread
-            while len(running) >= 2 * workers:
+            while len(running) >= in_flight:  # bounds the features held for summaries
                 harvest(block=True)
-            running[pool.submit(finish, p, e, res.features)] = (e, p)
+            running[submit(p, e, res.features)] = (e, p)
         while running:
             harvest(block=True)
     finally:

@@ -89,7 +89,8 @@ def collect_videos(inputs: Sequence[str | os.PathLike[str]], list_file: str | os
         s = str(item)
         p = Path(s)
         if p.is_dir():
-            raw += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_EXTENSIONS)
+            # Not only regular files: a FIFO or a broken link named like a video is reported, not skipped.
+            raw += sorted(f for f in p.rglob("*") if not f.is_dir() and f.suffix.lower() in VIDEO_EXTENSIONS)
         elif p.exists() or not glob.has_magic(s):
             raw.append(p)
         else:

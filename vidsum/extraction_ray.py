@@ -30,6 +30,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -51,7 +52,7 @@ INSTALL_HINT = "pip install 'vidsum[ray]'"
 ADDRESS_ENV = "RAY_ADDRESS"  # Ray's own variable: the cluster to join when --ray-address is not given
 MAX_RETRIES = 2  # restarts of one video after infrastructure failures, before it is listed as failed
 DECODE_CHUNK = 16  # sampled frames per object (224x224 RGB: 2.4 MB)
-DECODE_AHEAD = 8  # objects a decode task may run ahead of the driver (backpressure: ~19 MB per video)
+DECODE_AHEAD = 8  # objects a decode task may run ahead of the driver: 4 chunks (picks + frames), ~10 MB per video
 CALLS_PER_ACTOR = 2  # backbone calls queued per actor: one running, the next one already shipped
 CHUNKS_PER_CALL_MIN = 2  # a call takes at least this many chunks when they wait (frames of several videos)
 ACTOR_RESTARTS = 3  # Ray restarts a crashed backbone actor (reloading its weights) this often
@@ -255,6 +256,49 @@ class BackboneActor:
         return out[0] if len(out) == 1 else tuple(out)
 
 
+def summarize_video(
+    cfg: dict[str, Any], models: dict[str, Any], src: str, clip: str, json_path: str, features: Any
+) -> dict[str, float]:
+    """A Ray task: the summary of one video from its features (shots, scores, selection, clip and
+    JSON written into the output folder, which every node must mount at the same path).
+
+    ``cfg``: the SummarizeConfig as a dict; ``models``: what the driver chose (checkpoint path on
+    shared storage or None for the training-free scorer, the features' description, warnings).
+    The scorer is loaded once per worker process (``_worker_models``), not per video.
+    """
+    from vidsum import pipeline
+    from vidsum.config import SummarizeConfig, from_dict
+
+    one = dataclasses.replace(
+        from_dict(SummarizeConfig, cfg, where="summary config"), output=clip, json_path=json_path, plot_path=None,
+        overwrite=True,
+    )
+    loaded = _worker_models(models["model_path"], one.device, models["described_json"], tuple(models["warnings"]))
+    summary = pipeline.summarize(src, one, models=loaded, features=features)
+    return {"duration_s": float(summary.input_duration_s), "summary_duration_s": float(summary.summary_duration_s)}
+
+
+@functools.lru_cache(maxsize=4)
+def _worker_models(model_path: str | None, device: str, described_json: str, warnings: tuple[str, ...]) -> Any:
+    """The driver's choice of models, loaded in a Ray worker process once (cached per process)."""
+    import json
+
+    from vidsum import pipeline
+    from vidsum.device import resolve_device
+    from vidsum.errors import CheckpointError
+    from vidsum.models import load_scorer
+
+    if model_path is not None and not Path(model_path).is_file():
+        raise CheckpointError(
+            f"{model_path}: the checkpoint is not on this node; put it on storage every node mounts at the same path"
+        )
+    scorer = load_scorer(Path(model_path) if model_path else None, device=str(resolve_device(device)))
+    return pipeline.Models(
+        scorer=scorer, model_path=Path(model_path) if model_path else None, extractor=None,
+        described=json.loads(described_json), warnings=list(warnings),
+    )
+
+
 # --- the driver ---------------------------------------------------------------------------------
 
 
@@ -309,6 +353,7 @@ class RayExecutor:
         self.info: dict[str, Any] | None = None
         self._cfg: dict[str, Any] | None = None
         self._decode: Any = None
+        self._summarize: Any = None
 
     def __enter__(self) -> "RayExecutor":
         return self
@@ -397,6 +442,29 @@ class RayExecutor:
             with contextlib.suppress(Exception):
                 import_ray().shutdown()
             self.started_cluster = False
+
+    # -- summaries ---------------------------------------------------------------------------------
+
+    def summaries_in_flight(self) -> int:
+        """How many summaries ``submit_summary`` should have running at once: one per cluster CPU."""
+        return max(1, int(import_ray().cluster_resources().get("CPU", 1)))
+
+    def submit_summary(self, cfg: Any, models: Any, src: Path, clip: Path, json_path: Path, features: Any) -> Any:
+        """Run ``summarize_video`` for one video on the cluster; a concurrent.futures.Future of
+        {"duration_s", "summary_duration_s"} (its exception: the task's, e.g. an InputError)."""
+        import json
+
+        from vidsum.config import to_dict
+
+        ray = import_ray()
+        if self._summarize is None:
+            self._summarize = ray.remote(summarize_video).options(num_cpus=1, max_retries=self.options.max_retries)
+        chosen = {
+            "model_path": None if models.model_path is None else str(models.model_path),
+            "described_json": json.dumps(models.described, sort_keys=True),
+            "warnings": list(models.warnings),
+        }
+        return self._summarize.remote(to_dict(cfg), chosen, str(src), str(clip), str(json_path), features).future()
 
     # -- the run ---------------------------------------------------------------------------------
 

@@ -178,6 +178,59 @@ class StreamList:
     duration: float | None  # None when the container gives none ("N/A")
     start: float  # container start time, seconds
     error: str | None
+    container: str | None = None  # ffmpeg's demuxer, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "mpegts"
+    interlaced: bool = False  # the video stream declares a field order ("top first", ...)
+
+
+def file_arg(path: str | os.PathLike[str]) -> str:
+    """``path`` as an ffmpeg argument: absolute, so that a name like ``-clip.mp4`` is not read as
+    an option and ``take:2.mp4`` not as a protocol (``take:``)."""
+    return os.path.abspath(os.fspath(path))
+
+
+_PTS_TIME = re.compile(r"\bpts_time:\s*(-?\d+(?:\.\d+)?)")
+
+
+THUMB_SIDE = 64  # pixels; frames_differ compares grey thumbnails this size
+
+
+def frames_differ(path: Path, a: int, b: int, exe: str | None = None) -> bool | None:
+    """Whether frames ``a`` and ``b`` of the video differ visibly (some pixel of their grey
+    thumbnails by more than 16 levels) as ffmpeg decodes them; None when ffmpeg cannot tell."""
+    exe = exe or _optional_ffmpeg()
+    if exe is None:
+        return None
+    n = THUMB_SIDE * THUMB_SIDE
+    cmd = [exe, "-v", "error", "-nostdin", "-i", file_arg(path), "-map", "0:v:0", "-vf",
+           # side by side in one picture: two output frames would be re-timed (and duplicated)
+           f"select='eq(n\\,{a})+eq(n\\,{b})',scale={THUMB_SIDE}:{THUMB_SIDE},format=gray,tile=2x1",
+           "-frames:v", "1", "-f", "rawvideo", "-"]
+    try:
+        raw = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=PROBE_TIMEOUT_S).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if len(raw) != 2 * n:
+        return None
+    rows = [raw[r * 2 * THUMB_SIDE : (r + 1) * 2 * THUMB_SIDE] for r in range(THUMB_SIDE)]
+    return max(abs(x - y) for row in rows for x, y in zip(row[:THUMB_SIDE], row[THUMB_SIDE:])) > 16
+
+
+def frame_times(path: Path, n: int = 2, exe: str | None = None) -> list[float]:
+    """Timestamps (s, from the container's start, as ffmpeg places them without seeking) of the
+    first ``n`` video frames; [] when none decode or ffmpeg is absent."""
+    exe = exe or _optional_ffmpeg()
+    if exe is None:
+        return []
+    cmd = [exe, "-hide_banner", "-nostdin", "-i", file_arg(path), "-map", "0:v:0", "-frames:v", str(n)]
+    cmd += ["-vf", "showinfo", "-f", "null", "-"]
+    try:
+        proc = subprocess.run(
+            cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=PROBE_TIMEOUT_S
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.debug("reading the first frame times of %s failed: %s", path, exc)
+        return []
+    return [float(t) for t in _PTS_TIME.findall(proc.stderr)[:n]]
 
 
 def read_header(path: Path, exe: str | None = None) -> StreamList | None:
@@ -188,7 +241,7 @@ def read_header(path: Path, exe: str | None = None) -> StreamList | None:
     try:
         # ffmpeg exits 1 ("At least one output file must be specified"); the listing is on stderr.
         proc = subprocess.run(
-            [exe, "-hide_banner", "-nostdin", "-i", str(path)],
+            [exe, "-hide_banner", "-nostdin", "-i", file_arg(path)],
             capture_output=True,
             text=True,
             errors="replace",
@@ -198,7 +251,7 @@ def read_header(path: Path, exe: str | None = None) -> StreamList | None:
         log.debug("ffmpeg -i %s failed: %s", path, exc)
         return None
     text = proc.stderr
-    video_codec, has_audio, pic_only, rot, fps = None, False, False, None, None
+    video_codec, has_audio, pic_only, rot, fps, interlaced = None, False, False, None, None, False
     lines = text.splitlines()
     for i, line in enumerate(lines):
         m = re.search(r"Stream #\d+:\d+.*?: (Video|Audio): (\w+)", line)
@@ -213,6 +266,7 @@ def read_header(path: Path, exe: str | None = None) -> StreamList | None:
         if video_codec is not None:
             continue
         video_codec, pic_only = m.group(2), False
+        interlaced = re.search(r"\b(top|bottom) (coded )?first\b", line) is not None
         fm = re.search(r"([\d.]+)(k?) fps", line) or re.search(r"([\d.]+)(k?) tbr", line)
         if fm:
             fps = float(fm.group(1)) * (1000.0 if fm.group(2) else 1.0)
@@ -228,10 +282,16 @@ def read_header(path: Path, exe: str | None = None) -> StreamList | None:
     duration = int(dm.group(1)) * 3600 + int(dm.group(2)) * 60 + float(dm.group(3)) if dm else None
     sm = re.search(r"Duration: [^,\n]*, start: (-?[\d.]+)", text)
     start = float(sm.group(1)) if sm else 0.0
+    cm = re.search(r"^Input #0, (.+?), from ", text, re.M)
+    container = cm.group(1) if cm else None
     error = None
     if "Stream #" not in text:
-        last = [ln.strip() for ln in lines if ln.strip() and "output file" not in ln]
+        last = [ln.strip() for ln in lines if ln.strip() and "output file" not in ln and not ln.startswith("Error opening input file ")]
         error = last[-1] if last else "ffmpeg found no streams"
+        # "Error opening input files: X" (ffmpeg >= 7) and "PATH: X" (older) say the same
+        error = error.split(": ")[-1] if ": " in error else error
         if "moov atom not found" in text:
             error = "moov atom not found"
-    return StreamList(video_codec, has_audio, pic_only, rot, fps, duration, start, error)
+        elif container is not None:
+            error = "the file holds no audio or video stream"
+    return StreamList(video_codec, has_audio, pic_only, rot, fps, duration, start, error, container, interlaced)

@@ -91,3 +91,44 @@ def check_output(
         raise OutputError(f"{path}: is a directory; the {role} must be a file path")
     if path.exists() and not overwrite:
         raise OutputError(f"{path}: already exists; pass --overwrite to replace it, or choose another name")
+
+
+@contextlib.contextmanager
+def output_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold the right to write ``path`` for the duration: a second process asking for the same
+    path meanwhile gets an OutputError at once (two runs would otherwise each rename a whole,
+    different clip and report into place, and the pair left behind could mix them).
+
+    The lock is ``.<name>.lock`` beside ``path``, removed on exit. A no-op where there is no
+    ``fcntl`` (Windows) or the folder does not exist (the caller's output checks report that).
+    """
+    path = Path(path)
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    lock = path.parent / f".{path.name}.lock"
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # The holder before us may have removed the file between our open and our lock.
+            if os.fstat(fd).st_ino != os.stat(lock).st_ino:
+                raise BlockingIOError
+        except (BlockingIOError, FileNotFoundError):
+            raise OutputError(
+                f"{path}: another vidsum run is writing this output right now; wait for it to finish, "
+                "or choose another output path"
+            ) from None
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(lock)
+    finally:
+        os.close(fd)

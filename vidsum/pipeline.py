@@ -29,7 +29,7 @@ from vidsum.config import SummarizeConfig
 from vidsum.device import resolve_device
 from vidsum.errors import CheckpointError, InputError, OutputError, UsageError, WeightsError
 from vidsum.ffmpeg import find_ffmpeg
-from vidsum.io import atomic_path, check_output, default_output
+from vidsum.io import atomic_path, check_output, default_output, output_lock
 from vidsum.progress import ProgressFn
 
 log = logging.getLogger(__name__)
@@ -333,8 +333,18 @@ def summarize(
     executor (else decoded and extracted here).
 
     Raises InputError / OutputError / UsageError / WeightsError / CheckpointError / ToolError
-    with the cause and the fix; nothing is left on disk when it raises.
+    with the cause and the fix; nothing is left on disk when it raises. Another run writing the
+    same clip at the same time is refused (OutputError) rather than raced.
     """
+    cfg = cfg or SummarizeConfig()
+    src = Path(path).expanduser()
+    with output_lock(Path(cfg.output).expanduser() if cfg.output else default_output(src)):
+        return _summarize(src, cfg, progress, models, features)
+
+
+def _summarize(
+    path: Path, cfg: SummarizeConfig, progress: ProgressFn | None, models: Models | None, features: Any
+) -> Summary:
     from vidsum import render as render_mod
     from vidsum import selection, segmentation, video
 

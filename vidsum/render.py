@@ -32,7 +32,7 @@ import numpy as np
 
 from vidsum.config import X264_PRESET, X264_PRESETS
 from vidsum.errors import InputError, OutputError, ToolError, UsageError
-from vidsum.ffmpeg import PROBE_TIMEOUT_S, ffmpeg_path, read_header
+from vidsum.ffmpeg import ffmpeg_path, file_arg, frame_times, read_header
 from vidsum.io import atomic_path
 from vidsum.progress import ProgressFn, report
 
@@ -62,6 +62,9 @@ CONTAINERS: dict[str, tuple[str, str]] = {
     ".mkv": ("matroska", "h264"),
     ".webm": ("webm", "vp9"),
 }
+# ffmpeg demuxers whose files have no seek index: MPEG transport and program streams seek by
+# bisecting timestamps and land after the wanted keyframe when GOPs are long.
+UNSEEKABLE = frozenset({"mpegts", "mpeg"})
 # Lines of ffmpeg's stderr that carry no cause (context lines printed around the real error).
 _NOISE = re.compile(r"^(Conversion failed!|Exiting normally|Error while filtering|.*received signal)", re.I)
 _PTS_TIME = re.compile(r"\bpts_time:\s*(-?\d+(?:\.\d+)?)")
@@ -130,7 +133,7 @@ def render_summary(
         raise UsageError(f"fps must be > 0 to cut {src}, got {fps}")
     spans = _check_segments(segments, src)
     exe = ffmpeg_path()
-    job = _Job(out=out, progress=progress, total=0.0, preset=preset)
+    job = _Job(out=out, progress=progress, total=0.0, preset=preset, src=src)
     with _atomic_output(out) as tmp:
         if fast:
             _render_copy(exe, src, spans, tmp, container, has_audio, job)
@@ -161,7 +164,7 @@ def _audio_end_s(exe: str, src: Path) -> float | None:
     """Where the first audio track of ``src`` ends, in seconds (None if unknown). Its packets
     are stream-copied to nowhere: no decoding, about a second per hour of video."""
     proc = subprocess.run(
-        [exe, "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-i", str(src),
+        [exe, "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", "-i", file_arg(src),
          "-map", "0:a:0", "-c", "copy", "-f", "null", "-"],
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -180,17 +183,8 @@ def _first_frame_s(exe: str, src: Path) -> float:
     encoder delay) after the audio, and any muxer may start one stream after another. Seeking
     and trimming by i / fps alone would then keep one frame fewer than asked (issue 8).
     """
-    cmd = [exe, "-hide_banner", "-nostdin", "-i", str(src), "-map", "0:v:0", "-frames:v", "1"]
-    cmd += ["-vf", "showinfo", "-f", "null", "-"]
-    try:
-        proc = subprocess.run(
-            cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=PROBE_TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired:
-        logger.debug("%s: reading the first frame's time timed out; assuming 0", src)
-        return 0.0
-    times = _PTS_TIME.findall(proc.stderr)
-    return max(0.0, float(times[0])) if times else 0.0
+    times = frame_times(src, 1, exe)
+    return max(0.0, times[0]) if times else 0.0
 
 
 def probe_header(exe: str, path: Path) -> tuple[float, float, bool]:
@@ -319,8 +313,14 @@ def _exact_command(
     has_audio: bool,
     audio_end_s: float | None = None,
     video_start_s: float = 0.0,
+    seek: bool = True,
 ) -> list[str]:
-    """``video_start_s``: where frame 0 lies on the file's timeline (see ``_first_frame_s``)."""
+    """``video_start_s``: where frame 0 lies on the file's timeline (see ``_first_frame_s``).
+
+    ``seek=False`` is the fallback for files that cannot be seeked in (no index, long GOPs in
+    MPEG-TS, broken timestamps): one input decoded from the start, and the pictures picked by
+    frame number, as they were counted when the video was decoded for its features.
+    """
     import ffmpeg
 
     def at(frame: int) -> float:  # seconds from the container start, the timeline -ss counts in
@@ -338,13 +338,16 @@ def _exact_command(
         source = ffmpeg.input(SILENCE, f="lavfi")["a"]
         silences = [source] if n_silent == 1 else source.filter_multi_output("asplit", n_silent)
     streams = []
-    for group in _clusters(spans, fps):
+    for group in _clusters(spans, fps) if seek else [list(spans)]:
         # One input per group of nearby segments, seeked (input side: ffmpeg decodes from the
         # keyframe before and drops earlier frames) to just before the group's first frame and
         # read to its last one; the epsilon keeps time rounding from skipping that first frame.
-        seek = max(0.0, at(group[0][0]) - SEEK_EPSILON_S)
-        span = at(sum(group[-1])) - seek + 0.5 / fps
-        inp = ffmpeg.input(str(src), ss=f"{seek:.6f}", t=f"{span:.6f}")
+        if seek:
+            origin = max(0.0, at(group[0][0]) - SEEK_EPSILON_S)
+            span = at(sum(group[-1])) - origin + 0.5 / fps
+            inp = ffmpeg.input(file_arg(src), ss=f"{origin:.6f}", t=f"{span:.6f}")
+        else:
+            origin, inp = 0.0, ffmpeg.input(file_arg(src))
         videos = [inp["v:0"]] if len(group) == 1 else inp["v:0"].filter_multi_output("split", len(group))
         audios: Any = []
         n_real = sum(1 for first, _ in group if not silent(first))
@@ -352,13 +355,17 @@ def _exact_command(
             audios = [inp["a:0"]] if n_real == 1 else inp["a:0"].filter_multi_output("asplit", n_real)
         k = 0
         for j, (first, n) in enumerate(group):
-            start = at(first) - seek  # the segment's first frame, in the input's seeked timeline
-            # Frames are kept by timestamp within half a frame, robust to any time-base rounding.
-            video = videos[j].trim(start=f"{start - 0.5 / fps:.6f}", end=f"{start + (n - 0.5) / fps:.6f}")
+            start = at(first) - origin  # the segment's first frame, in the input's seeked timeline
+            if seek:
+                # Frames are kept by timestamp within half a frame, robust to any time-base rounding.
+                video = videos[j].trim(start=f"{start - 0.5 / fps:.6f}", end=f"{start + (n - 0.5) / fps:.6f}")
+                video = video.setpts("PTS-STARTPTS")
+            else:
+                video = videos[j].trim(start_frame=first, end_frame=first + n).setpts(f"N/({fps:.9f}*TB)")
             # The concat filter starts each segment where the longer stream of the previous one
             # ended, so both streams must start at 0 and last exactly n/fps: audio that starts a
             # few ms late (AAC priming) or ends early would otherwise shift every later picture.
-            streams.append(video.setpts("PTS-STARTPTS"))
+            streams.append(video)
             if has_audio:
                 duration = f"{n / fps:.6f}"
                 if silent(first):
@@ -373,7 +380,7 @@ def _exact_command(
     # libx264 with yuv420p needs even sizes; cropping one odd row/column avoids a resample.
     video_out = joined[0].filter("crop", "trunc(iw/2)*2", "trunc(ih/2)*2")
     outs = [video_out, joined[1]] if has_audio else [video_out]
-    cmd = ffmpeg.output(*outs, str(dst), format=fmt, **encode).compile(cmd=exe)
+    cmd = ffmpeg.output(*outs, file_arg(dst), format=fmt, **encode).compile(cmd=exe)
     return _with_globals(cmd)
 
 
@@ -382,9 +389,9 @@ def _copy_command(
 ) -> list[str]:
     import ffmpeg
 
-    inp = ffmpeg.input(str(listing), format="concat", safe=0)
+    inp = ffmpeg.input(file_arg(listing), format="concat", safe=0)
     outs = [inp["v:0"], inp["a:0"]] if has_audio else [inp["v:0"]]
-    cmd = ffmpeg.output(*outs, str(dst), format=fmt, **extra).compile(cmd=exe)
+    cmd = ffmpeg.output(*outs, file_arg(dst), format=fmt, **extra).compile(cmd=exe)
     return _with_globals(cmd)
 
 
@@ -417,6 +424,7 @@ class _Job:
     offset: float = 0.0
     frames: int = 0
     preset: str = X264_PRESET
+    src: Path | None = None  # named in messages (``out`` may be a caller's temporary file)
 
 
 def _render_exact(
@@ -432,9 +440,24 @@ def _render_exact(
 ) -> None:
     audio_end = _audio_end_s(exe, src) if has_audio else None
     t0 = _first_frame_s(exe, src)
+    header = read_header(src, exe)
+    seekable = header is None or header.container not in UNSEEKABLE
+
+    def cut(batch: Sequence[tuple[int, int]], out: Path, fmt: str, encode: dict[str, Any]) -> None:
+        wanted, before = sum(n for _, n in batch), job.frames
+        if seekable:
+            try:
+                _run(_exact_command(exe, src, batch, out, fps, fmt, encode, has_audio, audio_end, t0), job)
+                if job.frames - before >= wanted:
+                    return
+            except InputError:  # "received no packets": the seek found nothing
+                pass
+            logger.info("%s: seeking gave %d of %d frames; decoding from the start instead", src, job.frames - before, wanted)
+            job.frames = before
+        _run(_exact_command(exe, src, batch, out, fps, fmt, encode, has_audio, audio_end, t0, seek=False), job)
+
     if len(spans) <= MAX_SEGMENTS_PER_COMMAND:
-        encode = _encode_args(container, vfamily, has_audio, preset=job.preset)
-        _run(_exact_command(exe, src, spans, dst, fps, container, encode, has_audio, audio_end, t0), job)
+        cut(spans, dst, container, _encode_args(container, vfamily, has_audio, preset=job.preset))
         return
     # Batches are encoded with the final video settings and PCM audio into Matroska, then joined
     # by stream copy; the audio is encoded once at the end so no AAC/Opus priming gaps appear
@@ -444,8 +467,7 @@ def _render_exact(
         for b in range(0, len(spans), MAX_SEGMENTS_PER_COMMAND):
             batch = spans[b : b + MAX_SEGMENTS_PER_COMMAND]
             part = Path(tmpdir) / f"part{len(parts):05d}.mkv"
-            encode = _encode_args("matroska", vfamily, has_audio, audio_codec=False, preset=job.preset)
-            _run(_exact_command(exe, src, batch, part, fps, "matroska", encode, has_audio, audio_end, t0), job)
+            cut(batch, part, "matroska", _encode_args("matroska", vfamily, has_audio, audio_codec=False, preset=job.preset))
             job.offset += sum(n for _, n in batch) / fps
             parts.append(part)
         listing = Path(tmpdir) / "parts.ffconcat"
@@ -494,7 +516,7 @@ def _render_copy(
 
 def _keyframe_times(exe: str, src: Path, until_s: float) -> list[float]:
     """Times (s, from the first frame) of the video keyframes up to ``until_s``, decoding keyframes only."""
-    cmd = [exe, "-hide_banner", "-nostdin", "-skip_frame", "nokey", "-to", f"{until_s + 1.0:.6f}", "-i", str(src)]
+    cmd = [exe, "-hide_banner", "-nostdin", "-skip_frame", "nokey", "-to", f"{until_s + 1.0:.6f}", "-i", file_arg(src)]
     cmd += ["-map", "0:v:0", "-vf", "showinfo", "-f", "null", "-"]
     proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace")
     if proc.returncode != 0:
@@ -524,13 +546,18 @@ def _run(cmd: list[str], job: _Job) -> None:
         if code != 0:
             err.seek(0)
             text = err.read().decode("utf-8", errors="replace")
+            if "No space left on device" in text or "Disk quota exceeded" in text:
+                raise OutputError(
+                    f"{job.out.parent}: no space left on the device for the summary clip; free some space "
+                    "or write it elsewhere (-o)"
+                )
             if "received no packets" in text:
                 raise InputError(
-                    f"no video frames to write to {job.out}: the selected segments hold none (they may lie "
+                    f"{job.src}: the selected segments hold no video frames (they may lie "
                     "past the end of the input); check the segment times against the video's duration"
                 )
             raise ToolError(
-                f"ffmpeg failed writing {job.out} (exit code {code}): {_last_error(text)}; check that "
+                f"{job.src}: ffmpeg failed cutting the summary (exit code {code}): {_last_error(text)}; check that "
                 "the input plays (`ffmpeg -i INPUT -f null -`), VIDSUM_DEBUG=1 logs the full command"
             )
     job.frames += frames

@@ -15,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
+import stat
 import queue
 import threading
 from pathlib import Path
@@ -25,7 +27,7 @@ import numpy as np
 
 from vidsum.config import SAMPLE_FPS
 from vidsum.errors import InputError
-from vidsum.ffmpeg import read_header
+from vidsum.ffmpeg import frame_times, frames_differ, read_header
 from vidsum.progress import ProgressFn, report
 
 if TYPE_CHECKING:
@@ -34,6 +36,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FRAME_SIZE = (224, 224)  # (width, height) the backbone reads
+MIN_SIDE = 16  # pixels; smaller pictures hold nothing to summarize (and libx264 needs >= 2x2)
+# ffmpeg demuxers of files that hold one picture, or a codec's bare bitstream (no container: no
+# frame rate, no index to seek in); neither can be cut into a summary as it is.
+_PICTURE_DEMUXERS = ("image2", "_pipe")
+_BARE_DEMUXERS = {"h264": "H.264", "hevc": "HEVC", "m4v": "MPEG-4", "mpegvideo": "MPEG video", "vvc": "VVC", "av1": "AV1", "obu": "AV1", "rawvideo": "raw video"}
+_MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot", b"uuid")
 MAX_FPS = 1000.0  # frames per second; above this a container's rate is garbage, not video
 
 
@@ -62,16 +70,27 @@ class VideoInfo:
 def _open_capture(path: Path) -> "cv2.VideoCapture":
     import cv2
 
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    # Absolute: FFmpeg would read a relative name like "take:2.mp4" as the protocol "take:".
+    cap = cv2.VideoCapture(os.path.abspath(path), cv2.CAP_FFMPEG)
     return cap
 
 
 def check_file(path: Path) -> None:
-    """Cheap checks that need no decoder: exists, is a file, is readable, is not empty."""
+    """Cheap checks that need no decoder: exists, is a regular file, is readable, is not empty."""
     if not path.exists():
+        if path.is_symlink():
+            raise InputError(
+                f"{path}: is a broken symbolic link (to {os.readlink(path)}, which does not exist); "
+                "point it at the video again or pass the video itself"
+            )
         raise InputError(f"{path}: no such file; check the path (relative paths start at {Path.cwd()})")
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not a video file; pass one video file")
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        # Opening a FIFO blocks until something writes to it; a device may never end.
+        what = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise InputError(f"{path}: is {what}, not a video file; save the stream to a file first and pass that")
     try:
         size = path.stat().st_size
         with open(path, "rb"):
@@ -98,11 +117,25 @@ def probe(path: str | Path) -> VideoInfo:
         if streams.error is not None:
             cause = streams.error
             if "moov atom not found" in cause:
-                cause = "the mp4 index (moov atom) is missing: the file is truncated or still being written"
+                with open(path, "rb") as f:
+                    head = f.read(8)
+                cause = (
+                    "the mp4 index (moov atom) is missing: the file is truncated or still being written"
+                    if head[4:8] in _MP4_BOXES
+                    else "its contents are no video format ffmpeg knows"
+                )
             raise InputError(f"{path}: not a readable video ({cause}); check that the file is a complete video")
         if streams.video_codec is None or streams.attached_pic_only:
             what = "an audio-only file" if streams.has_audio else "a file without a video stream"
             raise InputError(f"{path}: is {what}; vidsum needs a video track to summarize")
+        demuxer = streams.container or ""
+        if any(d in demuxer for d in _PICTURE_DEMUXERS):
+            raise InputError(f"{path}: is a still picture ({streams.video_codec}), not a video; pass a video file")
+        if demuxer in _BARE_DEMUXERS:
+            raise InputError(
+                f"{path}: is a bare {_BARE_DEMUXERS[demuxer]} bitstream without a container (no frame rate, "
+                "no index); wrap it first: `ffmpeg -r FPS -i INPUT -c copy OUTPUT.mp4` with its real FPS"
+            )
 
     cap = _open_capture(path)
     try:
@@ -113,6 +146,8 @@ def probe(path: str | Path) -> VideoInfo:
             )
         if not cap.grab():
             raise InputError(f"{path}: no frame could be decoded; the file is damaged or uses an unsupported codec")
+        if streams is not None and streams.interlaced:
+            _check_interlaced_decode(cap, path)
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         if not (math.isfinite(fps) and 0.0 < fps <= MAX_FPS):
             fps = streams.fps if streams is not None and streams.fps else 0.0
@@ -124,6 +159,17 @@ def probe(path: str | Path) -> VideoInfo:
         n_frames = max(n_frames, 1)
         width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if min(width, height) < MIN_SIDE:
+            raise InputError(
+                f"{path}: the picture is {width}x{height} pixels, too small to summarize (vidsum needs at "
+                f"least {MIN_SIDE}x{MIN_SIDE}); check that this is the intended file"
+            )
+        times = frame_times(path, 3)
+        if len(times) >= 2 and len(set(times)) == 1:
+            raise InputError(
+                f"{path}: its frames all carry the same timestamp ({times[0]:g} s), so they cannot be "
+                "placed in time; re-time it: `ffmpeg -i INPUT -vf setpts=N/FPS/TB -r FPS OUTPUT.mp4`"
+            )
         # OpenCV reports the clockwise angle (like the legacy `rotate` tag) and auto-rotates
         # frames, swapping width and height for 90/270 (tests/test_video.py checks both).
         rotation = int(round(cap.get(cv2.CAP_PROP_ORIENTATION_META) or 0.0)) % 360
@@ -143,6 +189,26 @@ def probe(path: str | Path) -> VideoInfo:
         has_audio=bool(streams.has_audio) if streams is not None else False,
         codec=codec,
     )
+
+
+INTERLACE_CHECK_FRAMES = 10  # frames apart: the two pictures compared by _check_interlaced_decode
+
+
+def _check_interlaced_decode(cap: "cv2.VideoCapture", path: Path) -> None:
+    """Some OpenCV builds (5.0's FFmpeg) fail to convert interlaced frames and hand back the first
+    picture again and again, silently. Compare two frames with what ffmpeg decodes."""
+    ok, first = cap.retrieve()
+    for _ in range(INTERLACE_CHECK_FRAMES):
+        if not cap.grab():
+            return
+    ok2, later = cap.retrieve()
+    if ok and ok2 and np.array_equal(first, later) and frames_differ(path, 0, INTERLACE_CHECK_FRAMES):
+        import cv2
+
+        raise InputError(
+            f"{path}: is interlaced, and this OpenCV ({cv2.__version__}) decodes every such frame as the "
+            "first one; deinterlace it first: `ffmpeg -i INPUT -vf bwdif -c:a copy OUTPUT.mp4`"
+        )
 
 
 def _fourcc(cap: "cv2.VideoCapture") -> str:

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from vidsum.cli import dataset, evaluate, export, features, summarize, train, weights
+from vidsum.cli import dataset, evaluate, experiment, export, features, summarize, train, weights
 
 app = typer.Typer(
     name="vidsum",
@@ -32,6 +32,7 @@ app.command("export")(export.export_command)
 app.command("train")(train.train_command)
 app.command("eval")(evaluate.eval_command)
 app.command("features")(features.features_command)
+app.command("experiment")(experiment.experiment_command)
 app.add_typer(dataset.app, name="dataset")
 app.add_typer(weights.app, name="weights")
 

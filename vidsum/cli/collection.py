@@ -9,7 +9,7 @@ from typing import Any, Optional, Sequence
 
 import typer
 
-from vidsum.cli.common import RichProgress, console, out
+from vidsum.cli.common import RichProgress, out, print_failed
 
 
 def _names_clip(output: "str | Path | None") -> bool:
@@ -51,15 +51,7 @@ def run_collection(
         if executor is not None:
             stack.enter_context(executor)
         result = summarize_collection(paths, output, cfg, executor=executor, workers=workers, progress=progress)
-    if result.failed:
-        from rich.table import Table
-
-        table = Table(title=f"{len(result.failed)} video(s) failed", title_style="bold red", show_lines=False)
-        table.add_column("video", overflow="fold")
-        table.add_column("reason", overflow="fold")
-        for path, reason in result.failed:
-            table.add_row(str(path), reason)
-        console.print(table)
+    print_failed(result.failed, "failed")
     if not quiet:
         out.print(
             f"[bold green]summaries:[/] {result.outdir}: {len(result.summarized)} summarized, "

@@ -7,9 +7,12 @@ its exit code, Ctrl-C becomes exit 130, and VIDSUM_DEBUG=1 shows the traceback i
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
+import signal
 import sys
+import threading
 from typing import Iterator
 
 import typer
@@ -54,24 +57,75 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup path (temporary files, ffmpeg and decoder
+    children) runs; Python's default for SIGTERM is to die at once and leave them behind."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (in-process test runners)
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def print_failed(failed: "list[tuple[object, str]]", verb: str) -> None:
+    """The table of the videos a batch could not do, with the reason of each (nothing if none)."""
+    if not failed:
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(failed)} video(s) {verb}", title_style="bold red", show_lines=False)
+    table.add_column("video", overflow="fold")
+    table.add_column("reason", overflow="fold")
+    for path, reason in failed:
+        table.add_row(str(path), reason)
+    console.print(table)
+
+
 @contextlib.contextmanager
 def guarded() -> Iterator[None]:
     """Turn library errors into one clear line and a non-zero exit code."""
     from vidsum.errors import VidsumError
 
     try:
-        yield
+        with _sigterm_raises():
+            yield
     except typer.Exit:
         raise
     except VidsumError as exc:
         if debug_enabled():
             raise
         fail(str(exc), exc.exit_code)
+    except Terminated:
+        if debug_enabled():
+            raise
+        console.print("[bold red]terminated:[/] stopped by SIGTERM; no half-written output file was left behind.")
+        raise typer.Exit(143)
     except KeyboardInterrupt:
         if debug_enabled():
             raise
         console.print("[bold red]interrupted:[/] stopped by Ctrl-C; no half-written output file was left behind.")
         raise typer.Exit(130)
+    except OSError as exc:  # the machine said no: a full disk, a vanished folder, a permission
+        if debug_enabled():
+            raise
+        where = exc.filename or "a file vidsum was writing"
+        fix = (
+            "free some space or write the outputs elsewhere"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            else "check the path and its permissions"
+        )
+        fail(f"{where}: {exc.strerror or exc}; {fix}")
     except Exception as exc:  # a bug: still one line, unless debugging
         if debug_enabled():
             raise

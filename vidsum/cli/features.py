@@ -12,7 +12,7 @@ from typing import List, Optional
 import typer
 
 from vidsum.cli import executors as ex_opts
-from vidsum.cli.common import RichProgress, console, guarded, out, setup_logging
+from vidsum.cli.common import RichProgress, guarded, out, print_failed, setup_logging
 
 
 def features_command(
@@ -92,15 +92,7 @@ def features_command(
                 executor=runner or "local",
                 progress=progress,
             )
-        if result.failed:
-            from rich.table import Table
-
-            table = Table(title=f"{len(result.failed)} video(s) skipped", title_style="bold red", show_lines=False)
-            table.add_column("video", overflow="fold")
-            table.add_column("reason", overflow="fold")
-            for path, reason in result.failed:
-                table.add_row(str(path), reason)
-            console.print(table)
+        print_failed(result.failed, "skipped")
         if not quiet:
             rate = result.sampled_frames / result.seconds if result.seconds > 0 else 0.0
             written = result.output if result.output.exists() else "(nothing written)"
