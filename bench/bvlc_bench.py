@@ -71,7 +71,10 @@ def main() -> None:
     import torch
 
     precisions = ("fp32", "bf16") if args.device == "cpu" else ("fp32", "fp16")
+    from vidsum.video import probe
+
     video = ensure_video(args.video)
+    info = probe(video)
     frames = np.random.default_rng(0).integers(0, 256, size=(args.frames, 224, 224, 3), dtype=np.uint8)
     alone: dict[tuple[str, str], float] = {}
     whole: dict[tuple[str, str], tuple[float, int]] = {}
@@ -119,7 +122,8 @@ def main() -> None:
             for p in precisions
         ],
         "",
-        f"## Whole extraction of {video.name} ({n_sampled} sampled frames, 1280x720, decoding overlapped; median of 2)",
+        f"## Whole extraction of {video.name} ({n_sampled} sampled frames, {info.width}x{info.height}, decoding "
+        "overlapped; median of 2)",
         "| precision | bvlc-googlenet sampled frames/s | torchvision sampled frames/s | BVLC / torchvision |",
         "|---|---|---|---|",
         *[
