@@ -272,7 +272,8 @@ def summarize_collection(
                     raise cause from None
                 if isinstance(cause, VidsumError):
                     record(e, p, None, str(cause))
-                elif isinstance(cause, (OSError, RuntimeError, ValueError)) or cause is not exc:
+                elif remote is not None or isinstance(cause, (OSError, RuntimeError, ValueError)):
+                    # (on a cluster: also a worker that died more often than --ray-retries)
                     record(e, p, None, f"{type(cause).__name__}: {str(cause).strip().splitlines()[0] if str(cause).strip() else ''}")
                 else:
                     raise

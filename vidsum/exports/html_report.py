@@ -141,6 +141,11 @@ def render_html(doc: Mapping[str, Any], folder: Path, ctx: Any = None) -> str:
             ("the training-free scorer instead of a trained model", doc.get("model", {}).get("fallback")),
         ) if used
     ]
+    if doc["summary"].get("fast"):
+        missing.append(
+            "the clip was cut with --fast (from keyframes): its shots start up to a keyframe interval "
+            "early, so seeking it by shot is approximate"
+        )
     if fallbacks:
         missing.insert(0, f"fallbacks were used: {' and '.join(fallbacks)} (see the warnings below)")
     notes = "".join(f'<p class="note">{esc(m[0].upper() + m[1:])}.</p>' for m in missing)
