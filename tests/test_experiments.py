@@ -231,18 +231,24 @@ def test_qualitative_selected_frames(data: dict[str, Path], tmp_path: Path) -> N
     assert "| DMASum |" in (out / "results.md").read_text()
 
 
-def test_compare_tables_1_and_2(data: dict[str, Path], tmp_path: Path) -> None:
+def test_compare_tables_1_and_2_every_family(data: dict[str, Path], tmp_path: Path) -> None:
+    from vidsum.experiments import available_archs
+
     out = tmp_path / "t12"
-    results = run_experiment("compare", [data["summe"]], out, TINY, FAST, draws=2, size="tiny", archs=["dmasum"])
+    results = run_experiment("compare", [data["summe"]], out, TINY, FAST, draws=2, size="tiny")
     names = [r["system"] for r in results["rows"]]
-    assert names == ["dmasum", "random", "human"]
-    human = results["rows"][2]
+    assert names == [a.replace("-", "_") for a in available_archs()] + ["random", "human"]
+    assert "dmasum" in names and len(names) >= 3
+    human = results["rows"][-1]
     assert len(human["folds"]) == 2 and human["mean"]["kendall"] > 0.5  # annotators share the generator's signal
     md = (out / "results.md").read_text()
     assert "| Method | SumMe F1 (%) | paper |" in md and "| SumMe τ | paper | SumMe ρ | paper |" in md
     for row in PAPER_TABLE1:
-        assert f"| {row} " in md
+        assert f"| {row} " in md or f"(paper row: {row})" in md
     assert "| DMASum | " in md and f"| {PAPER_TABLE1['DMASum'][0]:.1f} |" in md
+    if "vslstm" in names:  # the other families at --size tiny: every width field 16
+        cfg = json.loads((out / "runs/summe_gen/C/vslstm/fold_0/train/config.json").read_text())
+        assert cfg["arch"] == "vslstm" and cfg["model"]["lstm_hidden"] == 16 and cfg["model"]["mlp_hidden"] == 16
     _check_runs_are_leak_free(out)
 
 
@@ -291,13 +297,3 @@ def test_ablation_on_two_datasets_fills_both_columns(data: dict[str, Path], tmp_
     summe = json.loads((out / "runs/summe_gen/C/dmasum/fold_0/train/config.json").read_text())
     assert summe["train"]["inner_steps"] == 3  # the paper's m on SumMe
 
-
-@pytest.mark.slow
-def test_compare_every_registered_family(data: dict[str, Path], tmp_path: Path) -> None:
-    from vidsum.experiments import available_archs
-
-    out = tmp_path / "t12-all"
-    results = run_experiment("compare", [data["summe"]], out, TINY, FAST, draws=2, size="tiny")
-    names = [r["system"] for r in results["rows"]]
-    assert names == [a.replace("-", "_") for a in available_archs()] + ["random", "human"]
-    _check_runs_are_leak_free(out)

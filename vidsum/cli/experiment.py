@@ -91,9 +91,9 @@ def experiment_command(
 ) -> None:
     """Run one of the paper's experiments (section 4) and write its tables and figures.
 
-    Each run (system, fold) trains like `vidsum train` (the epoch is chosen on validation videos,
-    never on test videos) and is skipped when re-run: an interrupted experiment resumes. results.md
-    puts the paper's published number beside each measured one.
+    Runs train like `vidsum train` (epochs chosen on validation videos, never test videos); finished ones are reused.
+
+    results.md puts the paper's published number beside each measured one (docs/experiments.md).
 
     Examples:
 
