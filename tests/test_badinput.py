@@ -145,7 +145,7 @@ def test_features_on_a_folder_of_the_corpus(corpus: dict[str, Path], tmp_path: P
     folder = next(iter(corpus.values())).parent.parent
     out = tmp_path / "feats.h5"
     with bounded(4 * CASE_TIMEOUT_S):
-        result = CliRunner().invoke(app, ["features", str(folder), "-o", str(out), "-j", "2"], env=ENV)
+        result = CliRunner().invoke(app, ["features", str(folder), "-o", str(out), "-j", "2", "--allow-fallback"], env=ENV)
     text = " ".join(result.output.split())
     assert result.exit_code == 1 and "Traceback" not in text
     with h5py.File(out, "r") as f:

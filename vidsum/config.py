@@ -51,8 +51,10 @@ class FeaturesConfig:
 
     Plain values only, so that ``to_dict``/``FeaturesConfig.from_dict`` carry it to another
     process or machine. ``backbone``: a name of ``vidsum.backbones.BACKBONES`` or "auto" (the
-    GoogLeNet when its weights are found, else the weight-free fallback when ``allow_fallback``).
-    ``backbone_weights``: an explicit weight file. ``batch_size`` None: the extractor's default.
+    first of ``AUTO_ORDER`` whose weights are found: the BVLC GoogLeNet, then torchvision's).
+    ``backbone_weights``: an explicit weight file; it picks the backbone by its contents.
+    Without weights: the weight-free fallback when ``allow_fallback``, else WeightsError.
+    ``batch_size`` None: the extractor's default.
     ``allow_download`` None: download unless VIDSUM_OFFLINE=1.
     """
 
@@ -173,7 +175,8 @@ class SummarizeConfig:
     length_s: float | None = None
     sample_fps: float = SAMPLE_FPS  # frames per second sampled for features
     model: str | None = None  # DMASum checkpoint; None: $VIDSUM_MODEL > weights/ > user cache > fallback
-    backbone_weights: str | None = None  # GoogLeNet state dict; None: user cache, else fallback feature
+    backbone: str = "auto"  # auto: the checkpoint's backbone, else the first whose weights are found
+    backbone_weights: str | None = None  # a backbone weight file; None: weights/ or user cache, else fallback
     device: str = "auto"  # auto, cpu, cuda or cuda:N
     batch_size: int | None = None  # frames per forward pass; None: the extractor's default
     precision: str = "auto"  # backbone precision, one of PRECISIONS

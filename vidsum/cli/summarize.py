@@ -47,9 +47,16 @@ def summarize_command(
         None, "--model", "-m", help="DMASum checkpoint (.pt). Default: $VIDSUM_MODEL, then weights/, then the user cache, "
         "else the training-free scorer (with a warning).", show_default=False,
     ),
+    backbone: str = typer.Option(
+        "auto", "--backbone", help="Image network for the features: bvlc-googlenet (Caffe's, the public datasets' "
+        "features), googlenet (torchvision's) or fallback (weight-free). auto: the one the --model checkpoint "
+        "was trained on, else the first whose weights are found.",
+    ),
     backbone_weights: Optional[Path] = typer.Option(
-        None, "--backbone-weights", help="GoogLeNet ImageNet state dict. Default: the user cache (`vidsum weights download`), "
-        "else a weight-free colour/texture feature (with a warning).", show_default=False,
+        None, "--backbone-weights", help="A weight file: bvlc_googlenet.caffemodel or its conversion, or torchvision's "
+        "googlenet-1378be20.pth; the file picks its backbone. Default: weights/ or the user cache "
+        "(`vidsum weights download bvlc-googlenet`), else a weight-free colour/texture feature (with a warning).",
+        show_default=False,
     ),
     device: str = typer.Option("auto", "--device", help="auto (GPU when available), cpu or cuda."),
     precision: str = typer.Option(
@@ -113,6 +120,7 @@ def summarize_command(
             length_s=length_s,
             sample_fps=sample_fps,
             model=str(model) if model else None,
+            backbone=backbone,
             backbone_weights=str(backbone_weights) if backbone_weights else None,
             device=device,  # validated by SummarizeConfig, as are precision and preset
             precision=precision,
