@@ -398,6 +398,7 @@ class RayExecutor:
             self.plan.actors, self.plan.cpus, self.plan.gpus, self.plan.inflight,
         )
         weights_ref = ray.put(weights[1]) if weights else None
+        self._weights_ref = weights_ref  # held by the driver, so a restarted actor can still fetch the weights
         actor_cls = ray.remote(BackboneActor).options(
             num_cpus=self.plan.cpus, num_gpus=self.plan.gpus, max_restarts=ACTOR_RESTARTS, max_task_retries=0,
         )
