@@ -1,6 +1,6 @@
 """BVLC (Caffe) GoogLeNet against torchvision's GoogLeNet: sampled frames per second, one run.
 
-    flock /work/bench.lock python bench/bvlc_bench.py --write bench/results/bvlc.md
+    python bench/bvlc_bench.py --write bench/results/bvlc.md
 
 Both backbones with random weights, as vidsum ships them on the CPU (NetworkExtractor: batches
 of 8, channels_last, inference_mode; torchvision's with BatchNorm folded), in fp32 and bf16:

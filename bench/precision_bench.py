@@ -212,7 +212,7 @@ def main() -> None:
     ap.add_argument("--videos", type=Path, default=Path(os.environ.get("VIDSUM_TEST_VIDEOS", "")), help="folder of real videos")
     ap.add_argument("--write", type=Path)
     ap.add_argument("--speed-frames", type=int, default=32, help="frames per img/s measurement")
-    ap.add_argument("--speed-only", action="store_true", help="only the img/s measurements (run them under the bench lock)")
+    ap.add_argument("--speed-only", action="store_true", help="only the img/s measurements (run them on a quiet machine)")
     ap.add_argument("--skip-speed", action="store_true",
                     help="only the effect on features/shots/summaries (needs no quiet machine: nothing is timed)")
     ap.add_argument("--calib-frames", type=int, default=32, help="int8 calibration frames (from the other videos)")
