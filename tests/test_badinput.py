@@ -134,7 +134,7 @@ def test_features_on_a_folder_of_the_corpus(corpus: dict[str, Path], tmp_path: P
     folder = next(iter(corpus.values())).parent.parent
     out = tmp_path / "feats.h5"
     with bounded(4 * CASE_TIMEOUT_S):
-        result = CliRunner().invoke(app, ["features", str(folder), "-o", str(out), "-j", "2"], env=ENV)
+        result = CliRunner().invoke(app, ["features", str(folder), "-o", str(out), "-j", "2", "--allow-fallback"], env=ENV)
     text = " ".join(result.output.split())
     assert result.exit_code == 1 and "Traceback" not in text
     with h5py.File(out, "r") as f:
@@ -160,7 +160,7 @@ _STALLED = textwrap.dedent(
     import sys, time
     from pathlib import Path
     marker, stage = Path(sys.argv[1]), sys.argv[2]
-    from vidsum import render, video
+    from vidsum import ffstream, render, video
     if stage == "decode":
         resize = video._resize_rgb
         def slow(frame, size):
@@ -168,6 +168,13 @@ _STALLED = textwrap.dedent(
             time.sleep(0.05)
             return resize(frame, size)
         video._resize_rgb = slow
+    elif stage == "decode-ffmpeg":
+        read = ffstream._read_exact
+        def slow_read(stream, buf):
+            marker.touch()
+            time.sleep(0.05)
+            return read(stream, buf)
+        ffstream._read_exact = slow_read
     else:
         popen = render.subprocess.Popen
         def started(cmd, *a, **k):
@@ -183,7 +190,7 @@ _STALLED = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("stage", ["decode", "render"])
+@pytest.mark.parametrize("stage", ["decode", "decode-ffmpeg", "render"])
 def test_sigterm_leaves_nothing(tmp_path: Path, stage: str) -> None:
     src = tmp_path / "in.mp4"
     make_video(src, durations=(4.0, 4.0), size=(96, 64))
@@ -194,7 +201,7 @@ def test_sigterm_leaves_nothing(tmp_path: Path, stage: str) -> None:
     env = dict(os.environ, **ENV)
     proc = subprocess.Popen(
         [sys.executable, "-c", _STALLED, str(marker), stage, "summarize", str(src), "-o", str(outdir / "s.mp4"),
-         "--overwrite", "--length", "4s"],
+         "--overwrite", "--length", "4s", "--frame-decoder", "opencv" if stage == "decode" else "ffmpeg"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     try:

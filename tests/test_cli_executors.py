@@ -50,7 +50,7 @@ def test_features_executor_ray_through_the_cli(ray_address: str, folder: Path, t
     from vidsum.data import load_datasets
 
     out = tmp_path / "f.h5"
-    res = runner.invoke(app, ["features", str(folder), "-o", str(out), "--executor", "ray", "--ray-actors", "1", "--ray-retries", "0"])
+    res = runner.invoke(app, ["features", str(folder), "-o", str(out), "--executor", "ray", "--ray-actors", "1", "--ray-retries", "0", "--allow-fallback"])
     assert res.exit_code == 1, res.output
     assert "2 extracted, 0 already done, 1 failed" in res.output and "bad.mp4" in res.output
     assert sorted(load_datasets([out], require_annotations=False)) == ["f/one", "f/two"]

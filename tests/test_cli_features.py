@@ -35,7 +35,7 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_bad_video_is_listed_and_exit_code_is_1(folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "f.h5"
-    res = CliRunner().invoke(app, ["features", str(folder), "-o", str(out), "--workers", "2"])
+    res = CliRunner().invoke(app, ["features", str(folder), "-o", str(out), "--workers", "2", "--allow-fallback"])
     assert res.exit_code == 1, res.output
     assert "1 video(s) skipped" in res.output and "broken.avi" in res.output
     assert "2 extracted, 0 already done, 1 failed" in res.output
@@ -44,12 +44,12 @@ def test_bad_video_is_listed_and_exit_code_is_1(folder: Path, tmp_path: Path) ->
         assert json.loads(h5.attrs["extractor"])["fallback"] is True
 
     # the same command again: nothing to redo, the bad file still fails
-    res = CliRunner().invoke(app, ["features", str(folder), "-o", str(out)])
+    res = CliRunner().invoke(app, ["features", str(folder), "-o", str(out), "--allow-fallback"])
     assert res.exit_code == 1 and "0 extracted, 2 already done, 1 failed" in res.output
     # only good videos (via --list, relative to the list file): success
     lst = tmp_path / "videos.txt"
     lst.write_text(f"{folder / 'one.mp4'}\n{os.path.relpath(folder / 'two.mkv', tmp_path)}\n")
-    res = CliRunner().invoke(app, ["features", "--list", str(lst), "-o", str(out)])
+    res = CliRunner().invoke(app, ["features", "--list", str(lst), "-o", str(out), "--allow-fallback"])
     assert res.exit_code == 0, res.output
     assert "0 extracted, 2 already done, 0 failed" in res.output
 
@@ -71,6 +71,20 @@ def test_usage_errors(folder: Path, tmp_path: Path, args: list[str], code: int, 
     assert not (tmp_path / "f.h5").exists()
 
 
+def test_without_backbone_weights_it_refuses(folder: Path, tmp_path: Path) -> None:
+    """Datasets are for mixing with others: no silent weight-free features without --allow-fallback."""
+    out = tmp_path / "f.h5"
+    res = CliRunner().invoke(app, ["features", str(folder / "one.mp4"), "-o", str(out)])
+    assert res.exit_code == 1, res.output
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert len(lines) <= 3 and lines[0].startswith("error: no bvlc-googlenet weights"), res.output  # one (wrapped) line
+    text = " ".join(res.output.split())
+    assert "vidsum weights download bvlc-googlenet" in text and "--allow-fallback" in text and "Traceback" not in text
+    assert not out.exists()
+    res = CliRunner().invoke(app, ["features", str(folder / "one.mp4"), "-o", str(out), "--backbone", "resnet"])
+    assert res.exit_code == 2 and "unknown backbone 'resnet'" in res.output
+
+
 def test_no_videos_and_bad_output(folder: Path, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     res = CliRunner().invoke(app, ["features", str(tmp_path / "empty"), "-o", str(tmp_path / "f.h5")])
@@ -82,7 +96,7 @@ def test_no_videos_and_bad_output(folder: Path, tmp_path: Path) -> None:
 def test_real_process_exit_code_and_report(folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "f.h5"
     proc = subprocess.run(
-        [sys.executable, "-c", "from vidsum.cli import main; main()", "features", str(folder), "-o", str(out)],
+        [sys.executable, "-c", "from vidsum.cli import main; main()", "features", str(folder), "-o", str(out), "--allow-fallback"],
         capture_output=True, text=True, env={**os.environ, "VIDSUM_OFFLINE": "1", "COLUMNS": "200"}, timeout=300,
     )
     assert proc.returncode == 1, proc.stderr

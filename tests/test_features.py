@@ -309,7 +309,7 @@ def test_unreachable_download_error_names_url(cache: Path, monkeypatch: pytest.M
         weights.REGISTRY, "googlenet-imagenet", weights.WeightFile(entry.name, "http://127.0.0.1:9/googlenet-x.pth", entry.sha256, None, "")
     )
     with pytest.raises(WeightsError, match="127.0.0.1:9"):
-        make_extractor(device="cpu", allow_fallback=False)
+        make_extractor(device="cpu", allow_fallback=False, backbone="googlenet")
 
 
 def test_weights_from_cache_explicit_and_damaged(net: GoogLeNet, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:

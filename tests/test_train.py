@@ -242,7 +242,8 @@ def test_learning_check_beats_random_and_writes_the_run_folder(dataset: Path, tm
     config = json.loads((out / "config.json").read_text())
     assert config["train"]["epochs"] == 8 and config["model"]["input_dim"] == 32
     model, ckpt = load_model(out / "fold_1.pt")
-    assert ckpt["features"] == {"backbone": "unknown (eccv16 dataset features)", "dim": 32}
+    assert ckpt["features"] == {"backbone": "unknown (dataset features without an extractor record)", "dim": 32}
+    assert config["features"] == ckpt["features"]
     assert ckpt["train"]["test_keys"] == splits[1]["test_keys"]
     assert not set(ckpt["train"]["val_keys"]) & set(splits[1]["test_keys"])
     assert sorted(ckpt["train"]["val_keys"] + ckpt["train"]["train_keys"]) == sorted(splits[1]["train_keys"])

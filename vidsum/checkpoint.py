@@ -34,7 +34,12 @@ log = logging.getLogger(__name__)
 FORMAT = 2
 READABLE_FORMATS = (1, 2)
 FORMAT_1_ARCH = "dmasum"  # format 1 files predate model families: all are DMASum
-DATASET_FEATURES = {"backbone": "unknown (eccv16 dataset features)"}
+# What a model trained on HDF5 files without an "extractor" attribute records. The public eccv16
+# files (SumMe, TVSum, OVP, YouTube) hold 1024-d pool5 of Caffe's BVLC GoogLeNet (docs/features.md),
+# which is vidsum's "bvlc-googlenet" backbone: the feature name lets `summarize` pick it.
+DATASET_FEATURES = {"backbone": "eccv16 (BVLC GoogLeNet pool5)", "name": "bvlc-googlenet-pool5"}
+ECCV16_DIM = 1024  # a file without an extractor attribute and another size is not an eccv16 file
+UNKNOWN_FEATURES = {"backbone": "unknown (dataset features without an extractor record)"}
 
 
 def _plain(obj: Any) -> Any:

@@ -129,7 +129,7 @@ def features_config(cfg: "SummarizeConfig") -> "FeaturesConfig":
     from vidsum.config import FeaturesConfig
 
     return FeaturesConfig(
-        backbone_weights=cfg.backbone_weights, device=cfg.device, batch_size=cfg.batch_size,
+        backbone=cfg.backbone, backbone_weights=cfg.backbone_weights, device=cfg.device, batch_size=cfg.batch_size,
         precision=cfg.precision, sample_fps=cfg.sample_fps, allow_fallback=not cfg.strict,
     )
 

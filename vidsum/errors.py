@@ -34,6 +34,10 @@ class WeightsError(VidsumError):
     """Weights are missing, corrupt (checksum mismatch) or incompatible."""
 
 
+class MissingWeightsError(WeightsError):
+    """No weight file for the backbone in use was found or could be downloaded."""
+
+
 class CheckpointError(WeightsError):
     """A DMASum checkpoint cannot be loaded or does not match the features in use."""
 

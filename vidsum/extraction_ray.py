@@ -372,8 +372,7 @@ class RayExecutor:
         return desc
 
     def _start(self, cfg: Any, progress: ProgressFn | None = None) -> dict[str, Any]:
-        from vidsum.backbones import get_backbone
-        from vidsum.features import locate_weights
+        from vidsum.features import choose_backbone, locate_weights
 
         wanted = cfg.to_dict()
         if self.info is not None and self._cfg == wanted:
@@ -381,7 +380,7 @@ class RayExecutor:
         self.close_actors()
         # The weights are chosen here, once, by the same policy as a local run, and shipped as
         # bytes: every node computes the same features, and no worker downloads anything.
-        spec = get_backbone("googlenet" if cfg.backbone == "auto" else cfg.backbone)
+        spec = choose_backbone(cfg)
         weights: tuple[str, bytes] | None = None
         actor_cfg = dict(wanted)
         if not spec.weight_free:

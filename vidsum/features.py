@@ -22,20 +22,20 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from vidsum import weights as weights_mod
-from vidsum.backbones import BackboneSpec, get_backbone
+from vidsum.backbones import AUTO_ORDER, BackboneSpec, detect_backbone, get_backbone
 from vidsum.backbones import fallback as fallback_mod
 from vidsum.backbones import googlenet as googlenet_mod
 from vidsum.backbones.base import resize_frames
 from vidsum.config import PRECISIONS, SAMPLE_FPS, FeaturesConfig
 from vidsum.device import resolve_device
-from vidsum.errors import UsageError, WeightsError
+from vidsum.errors import InputError, MissingWeightsError, UsageError, WeightsError
 from vidsum.progress import ProgressFn, report
 from vidsum.video import FRAME_SIZE, Prefetcher, VideoInfo, iter_frames, probe, sample_indices
 
@@ -320,13 +320,24 @@ class FallbackExtractor(WeightFreeExtractor):
         super().__init__(batch_size=batch_size, sample_fps=sample_fps, spec=fallback_mod.SPEC)
 
 
-def locate_weights(cfg: FeaturesConfig, spec: BackboneSpec, progress: ProgressFn | None = None) -> tuple[Path, str] | None:
+class LocatedWeights(NamedTuple):
+    """The weight file a backbone loads (for a caffemodel: its conversion), the SHA-256 recorded
+    with the features, and whether the weights are the official ones."""
+
+    path: Path
+    sha256: str
+    official: bool
+
+
+def locate_weights(cfg: FeaturesConfig, spec: BackboneSpec, progress: ProgressFn | None = None) -> LocatedWeights | None:
     """The weight file of the network backbone ``spec`` and its sha256, or None when there is none
     and ``cfg`` allows the weight-free fallback (the warning is logged here).
 
     Order: ``cfg.backbone_weights`` (must exist) > project ``weights/`` > user cache > download
     (see ``make_extractor``). A file found in the project or cache that does not match the
     registry hash is a WeightsError; an explicit file that differs is used with a warning.
+    A backbone with ``open_weights`` checks (and converts) the file itself. Without weights and
+    without ``allow_fallback``: MissingWeightsError.
     Executors that run the backbone elsewhere (Ray) call this once on the driver.
     """
     name = spec.weights_name
@@ -349,32 +360,38 @@ def locate_weights(cfg: FeaturesConfig, spec: BackboneSpec, progress: ProgressFn
     if path is None:
         where = ", ".join(str(p) for _, p in weights_mod.candidates(name))
         msg = (
-            f"no GoogLeNet weights (looked for {where}; {problem}); get them with "
+            f"no {spec.name} weights (looked for {where}; {problem}); get them with "
             f"`vidsum weights download {name}`, or offline `vidsum weights import FILE`, or pass "
             "--backbone-weights FILE"
         )
-        if not cfg.allow_fallback or cfg.backbone != "auto":
-            raise WeightsError(msg)
+        if not cfg.allow_fallback:
+            raise MissingWeightsError(msg)
         log.debug("%s", msg)
         reason = "downloads are off" if not allow_download else "the download failed (offline?)"
         log.warning(
-            "no GoogLeNet weights (none in weights/ or %s; %s): using the weight-free colour/texture "
-            "feature (%s), which gives rougher summaries. Get the backbone with `vidsum weights download` "
+            "no %s weights (none in weights/ or %s; %s): using the weight-free colour/texture "
+            "feature (%s), which gives rougher summaries. Get the backbone with `vidsum weights download %s` "
             "(offline: `vidsum weights import FILE`)",
+            spec.name,
             weights_mod.cache_dir(),
             reason,
             FallbackExtractor.name,
+            name,
         )
         return None
+    if spec.open_weights is not None:  # checks the file itself (a caffemodel is converted first)
+        opened = spec.open_weights(Path(path), cfg.backbone_weights is not None)
+        return LocatedWeights(opened.path, opened.sha256, opened.official)
     digest = weights_mod.sha256_file(path)
-    if not digest.startswith(entry.sha256):
+    official = digest.startswith(entry.sha256)
+    if not official:
         if cfg.backbone_weights is None:
             raise WeightsError(
                 f"{path}: sha256 {digest} does not match {name} ({entry.sha256}...): the file is damaged; "
                 f"delete it and run `vidsum weights download {name}`"
             )
         log.warning("%s: not the official %s file (sha256 %s); features will differ from the official ones", path, name, digest[:12])
-    return Path(path), digest
+    return LocatedWeights(Path(path), digest, official)
 
 
 def make_extractor(
@@ -387,20 +404,19 @@ def make_extractor(
     (skipped when ``allow_download`` is False, or None with VIDSUM_OFFLINE=1). Files found in the
     project or cache must match the registry hash (WeightsError otherwise); an explicit file that
     differs from the official one is used with a warning. With no weights: the weight-free
-    fallback and a logged warning, or, if not ``allow_fallback``, a WeightsError saying how to
-    get them. ``backbone`` "auto" means GoogLeNet when its weights are found, else the fallback.
+    fallback and a logged warning, or, if not ``allow_fallback``, a MissingWeightsError saying how
+    to get them. The backbone: see ``choose_backbone``.
     """
     cfg = dataclasses.replace(cfg or FeaturesConfig(), **overrides) if overrides else (cfg or FeaturesConfig())
     precision = resolve_precision(cfg.precision, resolve_device(cfg.device))  # before any fallback message
-    spec = get_backbone("googlenet" if cfg.backbone == "auto" else cfg.backbone)
+    spec = choose_backbone(cfg)
     if spec.weight_free:
         return WeightFreeExtractor(batch_size=cfg.batch_size, sample_fps=cfg.sample_fps, spec=spec)
     found = locate_weights(cfg, spec, progress=progress)
     if found is None:
         return FallbackExtractor(batch_size=cfg.batch_size, sample_fps=cfg.sample_fps)
-    path, digest = found
+    path, digest, official = found
     name = spec.weights_name
-    official = digest.startswith(weights_mod.spec(str(name)).sha256)
     model = spec.load(path)
     return NetworkExtractor(
         model,
@@ -412,3 +428,39 @@ def make_extractor(
         precision=precision,
         spec=spec,
     )
+
+
+def choose_backbone(cfg: FeaturesConfig) -> BackboneSpec:
+    """The backbone ``cfg`` asks for.
+
+    A ``backbone_weights`` file picks the network whose weights it holds (a caffemodel or a
+    converted file: the BVLC GoogLeNet; a torchvision state dict: GoogLeNet); a ``backbone`` that
+    contradicts the file is a UsageError. Otherwise ``backbone`` by name, or for "auto" the first
+    of AUTO_ORDER whose weights are in the project weights/ or the user cache, else the first.
+    """
+    if cfg.backbone_weights is not None:
+        path = Path(cfg.backbone_weights).expanduser()
+        if not path.is_file():
+            raise InputError(f"{path}: weight file not found; check the --backbone-weights path")
+        found = detect_backbone(path)
+        if cfg.backbone != "auto":
+            spec = get_backbone(cfg.backbone)
+            if found is not None and found != spec.name:
+                raise UsageError(
+                    f"{path}: holds {found} weights, but --backbone {spec.name} was given; drop --backbone "
+                    f"(the file picks its network) or pass {spec.name} weights"
+                )
+            return spec
+        if found is None:
+            raise WeightsError(
+                f"{path}: not the weights of a known backbone (neither a torchvision GoogLeNet state dict nor "
+                "a BVLC GoogLeNet caffemodel or conversion); get one with `vidsum weights download bvlc-googlenet`"
+            )
+        return get_backbone(found)
+    if cfg.backbone != "auto":
+        return get_backbone(cfg.backbone)
+    for name in AUTO_ORDER:
+        spec = get_backbone(name)
+        if spec.weights_name is not None and weights_mod.resolve(spec.weights_name) is not None:
+            return spec
+    return get_backbone(AUTO_ORDER[0])

@@ -133,7 +133,14 @@ def compare_extractors(ckpt: dict[str, Any] | None, used: dict[str, Any], model_
     A different feature size is a CheckpointError (the model cannot read these features); a
     different or unrecorded extractor is returned as a warning (scores may be meaningless).
     """
+    from vidsum.checkpoint import DATASET_FEATURES
+
     dim = used.get("dim")
+    if ckpt and ckpt.get("backbone") == DATASET_FEATURES["backbone"] and used.get("backbone") == "bvlc-googlenet":
+        # trained on the public eccv16 features, read with the official BVLC GoogLeNet in the
+        # datasets' known convention (docs/features.md): the intended match, not a mismatch
+        log.info("%s: trained on eccv16 features; extracting them with the official BVLC GoogLeNet", model_path)
+        return None
     if not ckpt:
         return (
             f"{model_path}: the checkpoint does not record its feature extractor (a model trained on "
@@ -278,10 +285,16 @@ def load_models(cfg: SummarizeConfig, described: dict[str, Any] | None = None) -
     # first: a broken checkpoint fails before the backbone loads
     scorer = load_scorer(model_path, device=device)
     extractor = None
+    backbone = cfg.backbone
     if described is None:
+        from vidsum.backbones import backbone_for_features
         from vidsum.features import make_extractor
 
+        if backbone == "auto" and cfg.backbone_weights is None and model_path is not None:
+            # the network the checkpoint was trained on (eccv16 files: the BVLC GoogLeNet)
+            backbone = backbone_for_features(scorer.features) or "auto"
         extractor = make_extractor(
+            backbone=backbone,
             backbone_weights=cfg.backbone_weights,
             device=device,
             batch_size=cfg.batch_size,
@@ -290,17 +303,18 @@ def load_models(cfg: SummarizeConfig, described: dict[str, Any] | None = None) -
             precision=cfg.precision,
         )
         described = dict(extractor.describe(cfg.sample_fps))
-    elif cfg.strict and _is_fallback(described):
+    wanted = "bvlc-googlenet" if backbone == "auto" else backbone
+    if described is not None and extractor is None and cfg.strict and _is_fallback(described):
         raise WeightsError(
-            "--strict: no GoogLeNet weights (--backbone-weights or the user cache); get them with "
-            "`vidsum weights download googlenet`"
+            f"--strict: no {wanted} weights (--backbone-weights, weights/ or the user cache); get them with "
+            f"`vidsum weights download {wanted}`"
         )
     if _is_fallback(described):
         # make_extractor has already logged why; record it for the JSON without repeating it
         warnings.append(
-            f"no GoogLeNet weights (--backbone-weights or the user cache): using the weight-free "
+            f"no {wanted} weights (--backbone-weights, weights/ or the user cache): using the weight-free "
             f"fallback feature ({_name(described)}); get the real backbone with "
-            "`vidsum weights download googlenet`"
+            f"`vidsum weights download {wanted}`"
         )
     if model_path is not None:
         try:
@@ -402,10 +416,14 @@ def _summarize(
 
     # Decoding starts now and runs while torch is imported and the models load (seconds; more
     # when CUDA starts); its queue bounds how far ahead it gets (DECODE_AHEAD frames).
+    from vidsum import ffstream
+
     decoder = None
+    # (features from an executor were decoded there, by OpenCV with exact picks)
+    decoder_name = ffstream.resolve_decoder(cfg.frame_decoder) if features is None else "opencv"
     if features is None:
         decoder = video.Prefetcher(
-            video.iter_frames(src, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),
+            ffstream.open_frames(src, decoder_name, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),
             DECODE_CHUNK, DECODE_AHEAD // DECODE_CHUNK,
         )
     try:
@@ -499,6 +517,9 @@ def _summarize(
             ctx = ExportContext(summary_json=json_path, source=src, clip=out)
             if tmp_plot is not None:
                 EXPORTS["png"].write(doc, tmp_plot, ctx)
+            # Which decoder chose the frames: with ffmpeg-noref the picks are the frames really
+            # used, not exactly every (fps / sample_fps)-th (docs/output.md).
+            doc["sampling"]["frame_decoder"] = decoder_name
             EXPORTS["json"].write(doc, stack.enter_context(atomic_path(json_path)), ctx)
         timings["total"] = round(time.perf_counter() - t_start, 4)
         summary = Summary(

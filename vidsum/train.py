@@ -37,7 +37,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from vidsum.checkpoint import DATASET_FEATURES, save_checkpoint
+from vidsum.checkpoint import DATASET_FEATURES, ECCV16_DIM, UNKNOWN_FEATURES, save_checkpoint
 from vidsum.config import TrainConfig, to_dict
 from vidsum.device import resolve_device
 from vidsum.errors import DatasetError, OutputError, UsageError
@@ -469,14 +469,21 @@ def train_fold(
 
 
 def _features_info(paths: Sequence[Path], dim: int) -> dict[str, Any]:
-    """The extractor description recorded by `vidsum features`, else 'unknown (dataset features)'."""
+    """The extractor description recorded by `vidsum features`; for 1024-d files without one (the
+    public eccv16 datasets) "eccv16 (BVLC GoogLeNet pool5)"; else "unknown"."""
     from vidsum.data import read_file_attrs
 
-    for path in paths:
-        extractor = read_file_attrs(path).get("extractor")
-        if isinstance(extractor, dict):
-            return {**extractor, "dim": dim}
-    return {**DATASET_FEATURES, "dim": dim}
+    found = [read_file_attrs(path).get("extractor") for path in paths]
+    recorded = [e for e in found if isinstance(e, dict)]
+    if recorded:
+        if len(recorded) < len(found) and recorded[0].get("name") != DATASET_FEATURES["name"]:
+            log.warning(
+                "training on eccv16-style files (no extractor record) together with %s features: "
+                "they are different features; make the vidsum files with `vidsum features --backbone bvlc-googlenet`",
+                recorded[0].get("name"),
+            )
+        return {**recorded[0], "dim": dim}
+    return {**(DATASET_FEATURES if dim == ECCV16_DIM else UNKNOWN_FEATURES), "dim": dim}
 
 
 def _prepare_out(out: Path, overwrite: bool) -> None:
@@ -591,6 +598,7 @@ def run_training(
     else:
         selection = "last epoch (no validation part)"
     _prepare_out(out, overwrite)
+    features_info = _features_info(data_paths + aug_paths, dim)
     write_json(
         out / "config.json",
         {
@@ -600,12 +608,12 @@ def run_training(
             "data": [str(p) for p in data_paths],
             "aug_data": [str(p) for p in aug_paths],
             "splits": str(splits) if splits is not None else None,
+            "features": features_info,
             "device": str(device),
             "model_selection": selection,
         },
     )
     write_json(out / "splits.json", fold_splits)
-    features_info = _features_info(data_paths + aug_paths, dim)
 
     folds: list[dict[str, float]] = []
     report(progress, "folds", 0, len(fold_splits))

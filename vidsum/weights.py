@@ -1,4 +1,4 @@
-"""Weight files: a registry name -> (url, sha256, size), and resolve / download / verify / import.
+"""Weight files: a registry name -> (url, hash, size), and resolve / download / verify / import.
 
 Lookup order for a registry file (STYLE.md): an explicit path > the project's ``weights/`` folder
 > the user cache (``cache_dir()``) > a download, streamed to a temporary file in the cache,
@@ -34,7 +34,9 @@ class WeightFile:
     """One downloadable weight file.
 
     ``sha256`` is the full hex digest, or a prefix of it when only the prefix is published (then
-    ``verify`` checks the prefix and says so). ``size`` is in bytes, None when not published.
+    ``verify`` checks the prefix and says so). ``sha1``: for files whose publisher gives only a
+    SHA-1 (the Caffe model zoo); then it is the hash checked and ``sha256`` is empty. ``size`` is
+    in bytes, None when not published.
     """
 
     name: str
@@ -42,6 +44,17 @@ class WeightFile:
     sha256: str
     size: int | None
     description: str
+    sha1: str | None = None
+
+    @property
+    def algorithm(self) -> str:
+        """The hash that is checked: "sha1" or "sha256"."""
+        return "sha1" if self.sha1 else "sha256"
+
+    @property
+    def digest(self) -> str:
+        """The published hex digest (or prefix) of ``algorithm``."""
+        return self.sha1 or self.sha256
 
     @property
     def filename(self) -> str:
@@ -49,7 +62,7 @@ class WeightFile:
 
     @property
     def full_hash(self) -> bool:
-        return len(self.sha256) == 64
+        return len(self.digest) == (40 if self.sha1 else 64)
 
 
 # torchvision names its files <arch>-<first 8 hex digits of the sha256>.pth and its loader checks
@@ -63,8 +76,19 @@ REGISTRY: dict[str, WeightFile] = {
         size=None,
         description="GoogLeNet (Inception v1) ImageNet-1k weights from torchvision; pool5 = 1024-d features",
     ),
+    # The Caffe model zoo publishes only a SHA-1 (models/bvlc_googlenet/readme.md in BVLC/caffe).
+    # The caffemodel is converted to a torch file on import (vidsum.backbones.bvlc_googlenet).
+    "bvlc-googlenet": WeightFile(
+        name="bvlc-googlenet",
+        url="http://dl.caffe.berkeleyvision.org/bvlc_googlenet.caffemodel",
+        sha256="",
+        sha1="405fc5acd08a3bb12de8ee5e23a96bec22f08204",
+        size=None,
+        description="BVLC GoogLeNet (Caffe model zoo) ImageNet weights, ~53 MB; pool5 = the public eccv16 "
+        "datasets' 1024-d features; converted to a torch state dict when downloaded or imported",
+    ),
 }
-ALIASES = {"googlenet": "googlenet-imagenet"}
+ALIASES = {"googlenet": "googlenet-imagenet", "bvlc_googlenet": "bvlc-googlenet"}
 
 
 def spec(name: str) -> WeightFile:
@@ -113,7 +137,12 @@ def resolve(name: str, explicit: str | Path | None = None) -> Path | None:
 
 def sha256_file(path: str | Path) -> str:
     """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
+    return file_digest(path, "sha256")
+
+
+def file_digest(path: str | Path, algorithm: str) -> str:
+    """Hex digest (``algorithm`` "sha1" or "sha256") of a file, read in chunks."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(CHUNK_BYTES), b""):
             digest.update(chunk)
@@ -121,21 +150,21 @@ def sha256_file(path: str | Path) -> str:
 
 
 def _matches(digest: str, entry: WeightFile) -> bool:
-    return digest.lower().startswith(entry.sha256.lower())
+    return bool(entry.digest) and digest.lower().startswith(entry.digest.lower())
 
 
 def verify(path: str | Path, name: str) -> bool:
-    """True when the file's SHA-256 matches the registry's (the published prefix when only that is
-    known) and its size matches when the registry has one."""
+    """True when the file's hash (SHA-256, or SHA-1 where only that is published) matches the
+    registry's (the published prefix when only that is known) and its size, when the registry has one."""
     entry = spec(name)
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: weight file not found; check the path")
     if entry.size is not None and path.stat().st_size != entry.size:
         return False
-    ok = _matches(sha256_file(path), entry)
+    ok = _matches(file_digest(path, entry.algorithm), entry)
     if ok and not entry.full_hash:
-        log.debug("%s: matches the published sha256 prefix %s of %s", path, entry.sha256, name)
+        log.debug("%s: matches the published %s prefix %s of %s", path, entry.algorithm, entry.digest, name)
     return ok
 
 
@@ -165,7 +194,7 @@ def download(name: str, progress: ProgressFn | None = None, timeout: float = DOW
         raise WeightsError(
             f"{target.parent}: cannot create the weight cache ({exc.strerror or exc}); set VIDSUM_CACHE to a writable folder"
         ) from exc
-    digest = hashlib.sha256()
+    digest = hashlib.new(entry.algorithm)
     request = urllib.request.Request(entry.url, headers={"User-Agent": "vidsum"})
     try:
         with atomic_path(target) as tmp:
@@ -187,7 +216,7 @@ def download(name: str, progress: ProgressFn | None = None, timeout: float = DOW
             got = digest.hexdigest()
             if not _matches(got, entry):
                 raise WeightsError(
-                    f"{entry.url}: the downloaded file's sha256 is {got}, expected {entry.sha256}"
+                    f"{entry.url}: the downloaded file's {entry.algorithm} is {got}, expected {entry.digest}"
                     f"{'' if entry.full_hash else '...'}; nothing was saved. The server or a proxy sent "
                     f"a different file: retry later, or {_manual_hint(entry)}"
                 )
@@ -196,7 +225,7 @@ def download(name: str, progress: ProgressFn | None = None, timeout: float = DOW
         raise WeightsError(f"cannot download {entry.url} ({reason}); offline? {_manual_hint(entry)}") from exc
     except OSError as exc:
         raise WeightsError(f"{target}: cannot write the downloaded weights ({exc.strerror or exc}); check free disk space") from exc
-    log.info("downloaded %s to %s (sha256 %s)", entry.url, target, digest.hexdigest())
+    log.info("downloaded %s to %s (%s %s)", entry.url, target, entry.algorithm, digest.hexdigest())
     return target
 
 
@@ -209,10 +238,10 @@ def import_file(path: str | Path, name: str) -> Path:
     path = Path(path).expanduser()
     if not path.is_file():
         raise InputError(f"{path}: no such file; pass the downloaded {entry.filename}")
-    got = sha256_file(path)
+    got = file_digest(path, entry.algorithm)
     if not _matches(got, entry) or (entry.size is not None and path.stat().st_size != entry.size):
         raise WeightsError(
-            f"{path}: sha256 {got} does not match {entry.name} (expected {entry.sha256}"
+            f"{path}: {entry.algorithm} {got} does not match {entry.name} (expected {entry.digest}"
             f"{'' if entry.full_hash else '...'}); it is a different or damaged file. Download {entry.url} again"
         )
     target = cache_dir() / entry.filename

@@ -13,16 +13,23 @@ Adding one: write ``backbones/<name>.py`` defining ``SPEC = BackboneSpec(...)`` 
 
 from __future__ import annotations
 
-from vidsum.backbones import fallback, googlenet
+from pathlib import Path
+from typing import Any, Mapping
+
+from vidsum.backbones import bvlc_googlenet, fallback, googlenet
 from vidsum.backbones.base import BackboneSpec
 from vidsum.errors import UsageError
 
-__all__ = ["BACKBONES", "BackboneSpec", "get_backbone"]
+__all__ = ["AUTO_ORDER", "BACKBONES", "BackboneSpec", "backbone_for_features", "detect_backbone", "get_backbone"]
 
 BACKBONES: dict[str, BackboneSpec] = {
     googlenet.SPEC.name: googlenet.SPEC,
+    bvlc_googlenet.SPEC.name: bvlc_googlenet.SPEC,
     fallback.SPEC.name: fallback.SPEC,
 }
+# "auto": the first of these whose weights are found (the BVLC network first: its features are the
+# public datasets'), else the download of the first, else the weight-free fallback.
+AUTO_ORDER = (bvlc_googlenet.SPEC.name, googlenet.SPEC.name)
 
 
 def get_backbone(name: str) -> BackboneSpec:
@@ -31,3 +38,26 @@ def get_backbone(name: str) -> BackboneSpec:
         return BACKBONES[name]
     except KeyError:
         raise UsageError(f"unknown backbone {name!r}; known backbones: {', '.join(BACKBONES)}") from None
+
+
+def detect_backbone(path: str | Path) -> str | None:
+    """The name of the backbone whose weights ``path`` holds (a caffemodel is the BVLC network's;
+    a torch file is recognised by its state-dict keys), None when none matches.
+
+    Raises WeightsError for a torch file that cannot be read.
+    """
+    path = Path(path)
+    if bvlc_googlenet.is_caffemodel(path):
+        return bvlc_googlenet.SPEC.name
+    state, _ = bvlc_googlenet.read_state_dict(path)
+    for spec in BACKBONES.values():
+        if spec.matches(state):
+            return spec.name
+    return None
+
+
+def backbone_for_features(described: Mapping[str, Any] | None) -> str | None:
+    """The backbone whose features ``described`` (an extractor description, as checkpoints and
+    feature files record it) are, by its feature name; None when unrecorded or unknown."""
+    name = (described or {}).get("name")
+    return next((spec.name for spec in BACKBONES.values() if spec.feature_name == name), None)

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidsum.backbones.base import BackboneSpec
+from vidsum.backbones.base import BackboneSpec, read_state_dict
 from vidsum.errors import WeightsError
 
 WEIGHTS_NAME = "googlenet-imagenet"  # weights registry name (vidsum.weights.REGISTRY)
@@ -184,17 +184,7 @@ def load_googlenet(path: str | Path) -> GoogLeNet:
     Raises WeightsError naming the file when it is not such a state dict.
     """
     path = Path(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for a damaged or non-torch file
-        raise WeightsError(
-            f"{path}: not a readable torch weight file ({type(exc).__name__}); get the official one with "
-            "`vidsum weights download googlenet-imagenet`"
-        ) from exc
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise WeightsError(f"{path}: holds a {type(state).__name__}, not a state dict; pass torchvision's googlenet-1378be20.pth")
+    state, _ = read_state_dict(path, "get the official one with `vidsum weights download googlenet-imagenet`")
     model = GoogLeNet(num_classes=1000, aux_logits=True, init_weights=False)
     has_aux = any(k.startswith(("aux1.", "aux2.")) for k in state)
     if not has_aux:  # a state dict saved from googlenet(weights=..., aux_logits=False)

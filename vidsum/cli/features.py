@@ -32,9 +32,19 @@ def features_command(
         "(~2x faster on CPUs with native bf16; features move by ~0.4 %) or fp16 (GPU only).",
     ),
     sample_fps: float = typer.Option(2.0, "--sample-fps", help="Frames per second sampled (the public datasets use 2)."),
+    backbone: Optional[str] = typer.Option(
+        None, "--backbone", help="Image network: bvlc-googlenet (default: Caffe's BVLC GoogLeNet, whose pool5 the "
+        "public eccv16 datasets hold, so the files mix with them) or googlenet (torchvision's).",
+        show_default=False,
+    ),
     backbone_weights: Optional[Path] = typer.Option(
-        None, "--backbone-weights", help="GoogLeNet ImageNet state dict. Default: the user cache (`vidsum weights download`), "
-        "else a weight-free colour/texture feature (with a warning).", show_default=False,
+        None, "--backbone-weights", help="A weight file: bvlc_googlenet.caffemodel or its conversion, or torchvision's "
+        "googlenet-1378be20.pth; the file picks its backbone. Default: weights/ or the user cache "
+        "(`vidsum weights download bvlc-googlenet`).", show_default=False,
+    ),
+    allow_fallback: bool = typer.Option(
+        False, "--allow-fallback", help="Without backbone weights, use the weight-free colour/texture feature "
+        "(368-d: it mixes with no other dataset) instead of refusing.",
     ),
     decoder: str = typer.Option("thread", "--decoder", help="Run decoders as 'thread's (default, faster here) or 'process'es."),
     executor: str = ex_opts.EXECUTOR,
@@ -51,7 +61,9 @@ def features_command(
 
     Examples:
 
-      vidsum features videos/ -o features.h5
+      vidsum weights download bvlc-googlenet && vidsum features videos/ -o features.h5
+
+      vidsum features clips/ -o tv.h5 --backbone-weights googlenet-1378be20.pth
 
       vidsum features --list tvsum.txt -o tvsum_features.h5 --workers 2 --device cuda
 
@@ -59,8 +71,9 @@ def features_command(
     """
     setup_logging(quiet=quiet)
     with guarded():
+        from vidsum.config import FeaturesConfig
+        from vidsum.errors import MissingWeightsError, UsageError
         from vidsum.extraction import collect_videos, extract_batch
-        from vidsum.errors import UsageError
 
         if batch_size is not None and batch_size < 1:
             raise UsageError(f"--batch-size must be >= 1, got {batch_size}")
@@ -79,19 +92,31 @@ def features_command(
         with RichProgress(enabled=not quiet) as progress, contextlib.ExitStack() as stack:
             if runner is not None:
                 stack.enter_context(runner)
-            result = extract_batch(
-                paths,
-                output,
-                backbone_weights=backbone_weights,
+            # Datasets mix only with datasets of the same features: the BVLC network unless asked
+            # otherwise (or unless the weight file says which), no silent weight-free fallback.
+            cfg = FeaturesConfig(
+                backbone=backbone or ("auto" if backbone_weights else "bvlc-googlenet"),
+                backbone_weights=str(backbone_weights) if backbone_weights else None,
                 device=device,
                 batch_size=batch_size,
-                sample_fps=sample_fps,
                 precision=precision,
-                workers=workers,
-                decoder=decoder,  # type: ignore[arg-type]
-                executor=runner or "local",
-                progress=progress,
+                sample_fps=sample_fps,
+                allow_fallback=allow_fallback,
             )
+            try:
+                result = extract_batch(
+                    paths,
+                    output,
+                    cfg,
+                    workers=workers,
+                    decoder=decoder,  # type: ignore[arg-type]
+                    executor=runner or "local",
+                    progress=progress,
+                )
+            except MissingWeightsError as exc:
+                raise MissingWeightsError(
+                    f"{exc}; or --allow-fallback for the weight-free feature (which mixes with no other dataset)"
+                ) from None
         print_failed(result.failed, "skipped")
         if not quiet:
             rate = result.sampled_frames / result.seconds if result.seconds > 0 else 0.0

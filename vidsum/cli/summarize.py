@@ -47,9 +47,16 @@ def summarize_command(
         None, "--model", "-m", help="DMASum checkpoint (.pt). Default: $VIDSUM_MODEL, then weights/, then the user cache, "
         "else the training-free scorer (with a warning).", show_default=False,
     ),
+    backbone: str = typer.Option(
+        "auto", "--backbone", help="Image network for the features: bvlc-googlenet (Caffe's, the public datasets' "
+        "features), googlenet (torchvision's) or fallback (weight-free). auto: the one the --model checkpoint "
+        "was trained on, else the first whose weights are found.",
+    ),
     backbone_weights: Optional[Path] = typer.Option(
-        None, "--backbone-weights", help="GoogLeNet ImageNet state dict. Default: the user cache (`vidsum weights download`), "
-        "else a weight-free colour/texture feature (with a warning).", show_default=False,
+        None, "--backbone-weights", help="A weight file: bvlc_googlenet.caffemodel or its conversion, or torchvision's "
+        "googlenet-1378be20.pth; the file picks its backbone. Default: weights/ or the user cache "
+        "(`vidsum weights download bvlc-googlenet`), else a weight-free colour/texture feature (with a warning).",
+        show_default=False,
     ),
     device: str = typer.Option("auto", "--device", help="auto (GPU when available), cpu or cuda."),
     precision: str = typer.Option(
@@ -60,6 +67,12 @@ def summarize_command(
     preset: str = typer.Option(
         "veryfast", "--preset", help="libx264 preset of the exact render: ultrafast ... veryslow. Faster presets "
         "encode sooner but write larger files (ultrafast: ~2x faster, ~2x larger).",
+    ),
+    frame_decoder: str = typer.Option(
+        "auto", "--frame-decoder", help="Frame decoder: auto (= opencv), opencv, ffmpeg (every frame decoded, the "
+        "sampled ones converted and scaled to 224x224 by ffmpeg: the same frames, pixels equal within rounding) or "
+        "ffmpeg-noref (ffmpeg skips frames nothing references, ~40 % of H.264/HEVC with B-frames; a sampled frame may "
+        "move to the next decoded one, which can change the summary; the JSON lists the frames used).",
     ),
     json_path: Optional[Path] = typer.Option(
         None, "--json", help="Where to write the JSON report. Default: the clip path with .json.", show_default=False,
@@ -113,11 +126,13 @@ def summarize_command(
             length_s=length_s,
             sample_fps=sample_fps,
             model=str(model) if model else None,
+            backbone=backbone,
             backbone_weights=str(backbone_weights) if backbone_weights else None,
             device=device,  # validated by SummarizeConfig, as are precision and preset
             precision=precision,
             fast=fast,
             preset=preset,
+            frame_decoder=frame_decoder,
             json_path=str(json_path) if json_path else None,
             plot_path=str(plot) if plot else None,
             exports=tuple(export.split(",")) if export else (),
