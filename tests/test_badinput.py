@@ -25,7 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.badinput import CASES, OK, OK_OR
-from tests.videogen import ffmpeg_exe, make_video
+from tests.videogen import ffmpeg_exe, frame_count, make_video
 from vidsum.cli import app
 
 CASE_TIMEOUT_S = 120.0  # seconds; a case past this is a hang (the whole run stops with a traceback)
@@ -67,17 +67,6 @@ def digest(path: Path) -> str | None:
 
 def error_lines(text: str) -> list[str]:
     return [ln for ln in text.splitlines() if ln.startswith("error:")]
-
-
-def frame_count(path: Path) -> int:
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    n = 0
-    while cap.grab():
-        n += 1
-    cap.release()
-    return n
 
 
 def assert_playable(clip: Path) -> None:

@@ -22,6 +22,7 @@ from vidsum.pipeline import (
     shots_to_segments,
 )
 from tests.videogen import add_subtitles, ffmpeg_exe, has_encoder, make_video
+from tests.videogen import frame_count as _frame_count
 
 
 # --- pure helpers -----------------------------------------------------------------------------
@@ -147,17 +148,6 @@ def _media_info(path: Path) -> tuple[float, bool]:
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True)
     h, m, s = re.search(r"Duration:\s*(\d+):(\d+):([\d.]+)", proc.stderr).groups()  # type: ignore[union-attr]
     return int(h) * 3600 + int(m) * 60 + float(s), "Audio:" in proc.stderr
-
-
-def _frame_count(path: Path) -> int:
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    n = 0
-    while cap.grab():
-        n += 1
-    cap.release()
-    return n
 
 
 def test_summarize_fallback_path(cut_video: tuple[Path, list[float]], tmp_path: Path) -> None:
