@@ -38,6 +38,20 @@ from tests.videogen import ffmpeg_exe, make_video  # noqa: E402
 # The noise sources of tests/videogen would otherwise reach ~30 Mbit/s at 720p; 5 Mbit/s is what
 # a 720p camera or streaming file typically has, and decoding time grows with the bitrate.
 RATE_LIMIT = ("-b:v", "5M", "-maxrate", "5M", "-bufsize", "10M")
+# x264 ultrafast (tests/videogen) writes no B-frames, so every frame is a reference one. Camera
+# and streaming files have B-frames (High profile); the "bframes" input is encoded like them
+# (veryfast: 3 B-frames, B-pyramid), so that `-skip_frame noref` has the frames to skip it has
+# on real footage (issue 15).
+BFRAMES = ("-preset", "veryfast")
+# The levers of issue 15, each alone and all together, against the old defaults (`--levers`).
+LEVERS = {
+    "old default": "--frame-decoder opencv --precision fp32",
+    "ffmpeg decoder alone": "--frame-decoder ffmpeg --precision fp32",
+    "noref decoder alone": "--frame-decoder ffmpeg-noref --precision fp32",
+    "bf16 alone": "--frame-decoder opencv --precision bf16",
+    "ultrafast alone": "--frame-decoder opencv --precision fp32 --preset ultrafast",
+    "all together": "--frame-decoder ffmpeg-noref --precision bf16 --preset ultrafast",
+}
 PEER_SAMPLE_STEP = 15  # frames: the peers' fixed [::15] subsampling (2 fps at 30 fps)
 
 
@@ -46,11 +60,17 @@ PEER_SAMPLE_STEP = 15  # frames: the peers' fixed [::15] subsampling (2 fps at 3
 
 def make_inputs(work: Path, long_hours: float, long_fps: float, long_size: tuple[int, int]) -> dict[str, Path]:
     work.mkdir(parents=True, exist_ok=True)
-    paths = {"short": work / "five_min_720p.mp4", "long": work / f"long_{long_hours:g}h.mp4"}
+    paths = {"short": work / "five_min_720p.mp4", "bframes": work / "five_min_720p_bframes.mp4",
+             "long": work / f"long_{long_hours:g}h.mp4"}
     if not paths["short"].exists():
         t0 = time.perf_counter()
         make_video(paths["short"], durations=(15.0,) * 20, fps=30, size=(1280, 720), audio=True, extra=RATE_LIMIT)
         print(f"generated {paths['short']} in {time.perf_counter() - t0:.0f} s", flush=True)
+    if not paths["bframes"].exists():
+        t0 = time.perf_counter()
+        make_video(paths["bframes"], durations=(15.0,) * 20, fps=30, size=(1280, 720), audio=True,
+                   extra=BFRAMES + RATE_LIMIT)
+        print(f"generated {paths['bframes']} in {time.perf_counter() - t0:.0f} s", flush=True)
     if long_hours > 0 and not paths["long"].exists():
         t0 = time.perf_counter()
         seg = 300.0  # seconds per distinct segment
@@ -266,7 +286,8 @@ def vidsum_cmd(video: Path, out: Path, backbone: Path | None, ckpt: Path) -> lis
 def precision_of(flags: str) -> str:
     """The --precision a `summarize` flag string asks for ("auto" when it sets none)."""
     words = flags.split()
-    return words[words.index("--precision") + 1] if "--precision" in words else "auto"
+    precision = words[words.index("--precision") + 1] if "--precision" in words else "auto"
+    return "auto" if precision == "fp32" and DEVICE == "cpu" else precision  # the same forward pass
 
 
 def measure_summarize(video: Path, work: Path, backbone: Path, ckpt: Path, n_sampled: int, variants: list[str],
@@ -280,10 +301,18 @@ def measure_summarize(video: Path, work: Path, backbone: Path, ckpt: Path, n_sam
     batch_size = 0
     fwd_t: dict[str, list[float]] = {p: [] for p in sorted(precisions)}
     runs: dict[str, dict] = {name: {"name": name, "flags": flags, "walls": [], "peaks": []} for name, flags in configs}
+    noref_t: list[float] = []
+    encode_t: list[float] = []
     for r in range(repeat):
         t0 = time.perf_counter()
         subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "null", "-"], check=True)
         null_t.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-skip_frame", "noref", "-i", str(video), "-f", "null", "-"], check=True)
+        noref_t.append(time.perf_counter() - t0)
+        reference = work / "summary.json"
+        if reference.exists():  # the clip of the previous round's default run, encoded alone
+            encode_t.append(encode_alone(video, reference, work / "encode_alone.mp4"))
         for precision in fwd_t:
             seconds, bs = googlenet_forward_time(backbone, n_sampled, None, precision)
             fwd_t[precision].append(seconds)
@@ -308,8 +337,23 @@ def measure_summarize(video: Path, work: Path, backbone: Path, ckpt: Path, n_sam
         run["peak_rss_bytes"] = max(run["peaks"])
         run["ratio_vs_floor"] = run["e2e_s"] / (null_s + forward["auto"])
         run["ratio_vs_own_floor"] = run["e2e_s"] / (null_s + forward[precision])
+    encode_t.append(encode_alone(video, work / "summary.json", work / "encode_alone.mp4"))
     return {"null_s": null_s, "null_all": null_t, "forward_s": forward, "forward_all": fwd_t, "batch_size": batch_size,
-            "runs": list(runs.values())}
+            "noref_null_s": float(np.median(noref_t)), "noref_null_all": noref_t,
+            "encode_s": float(np.median(encode_t)), "encode_all": encode_t, "runs": list(runs.values())}
+
+
+def encode_alone(video: Path, reference: Path, out: Path) -> float:
+    """Seconds to render the clip of ``reference`` (a summary JSON) alone, with the default preset."""
+    from vidsum.render import render_summary
+    from vidsum.video import probe
+
+    doc = json.loads(reference.read_text())
+    info = probe(video)
+    segments = [(s["start_frame"] / info.fps, (s["end_frame"] + 1) / info.fps) for s in doc["shots"] if s["selected"]]
+    t0 = time.perf_counter()
+    render_summary(video, segments, out, fps=info.fps, has_audio=info.has_audio, overwrite=True)
+    return time.perf_counter() - t0
 
 
 def offline_env(work: Path) -> dict[str, str]:
@@ -330,6 +374,10 @@ def main() -> None:
                     help="features of the memory run: the weight-free one (fast) or GoogLeNet (random weights)")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=FLAGS",
                     help="also time `summarize FLAGS` (e.g. 'bf16=--precision bf16'); repeatable")
+    ap.add_argument("--levers", action="store_true",
+                    help="also time the issue-15 levers (old default, each lever alone, all together) as variants")
+    ap.add_argument("--input", choices=("ultrafast", "bframes"), default="ultrafast",
+                    help="the 5-minute video: x264 ultrafast (no B-frames) or veryfast with B-frames like camera files")
     ap.add_argument("--repeat", type=int, default=1,
                     help="rounds of (ffmpeg null, forward, summarize and each variant), round-robin; medians")
     ap.add_argument("--peer-only", nargs=5, metavar=("VIDEO", "BACKBONE", "CKPT", "OUT", "REFERENCE_JSON"),
@@ -349,9 +397,19 @@ def main() -> None:
     work: Path = args.workdir
     paths = make_inputs(work, args.long_hours, args.long_fps, (128, 96))
     backbone, ckpt, described = make_weights(work)
-    video = paths["short"]
+    video = paths["short"] if args.input == "ultrafast" else paths["bframes"]
+    bf16_skipped = None
+    if args.levers:
+        from vidsum.features import _cpu_has_bf16
+
+        levers = dict(LEVERS)
+        if not _cpu_has_bf16():  # torch emulates bf16 here, ~15x slower than fp32: not a lever
+            del levers["bf16 alone"]
+            levers["all together"] = levers["all together"].replace("--precision bf16", "--precision fp32")
+            bf16_skipped = "no native bf16 on this CPU (torch emulates it ~15x slower than fp32)"
+        args.variant = [f"{name}={flags}" for name, flags in levers.items()] + args.variant
     res: dict[str, object] = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "extractor": described,
-                              "load_start": os.getloadavg()[0], "workdir": work}
+                              "load_start": os.getloadavg()[0], "workdir": work, "bf16_skipped": bf16_skipped}
 
     # warm the page cache so that the first timed reader does not pay for it
     subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "null", "-"], check=True)
@@ -365,6 +423,9 @@ def main() -> None:
     res["ffmpeg_null_s"], res["forward_s"] = m["null_s"], m["forward_s"]["auto"]
     res["forward_by_precision_s"], res["null_all"], res["forward_all"] = m["forward_s"], m["null_all"], m["forward_all"]
     res["batch_size"] = m["batch_size"]
+    res["noref_null_s"], res["noref_null_all"] = m["noref_null_s"], m["noref_null_all"]
+    res["encode_s"], res["encode_all"] = m["encode_s"], m["encode_all"]
+    res["input"] = args.input
     default, res["variants"] = m["runs"][0], m["runs"][1:]
     res["e2e_s"], res["e2e_all"] = default["e2e_s"], default["walls"]
     res["e2e_peak_rss_bytes"], res["e2e_stages"] = default["peak_rss_bytes"], default["stages"]
@@ -422,13 +483,19 @@ def render_markdown(res: dict, argv: list[str]) -> str:
         f"1-minute load average {res['load_start']:.1f} at the start and {res['load_end']:.1f} at the end of the run "
         "(the run's own processes count in it).",
         "",
-        f"## 5-minute 1280x720 30 fps H.264 + AAC ({res['n_frames']} frames, {res['n_sampled']} sampled at 2 fps)",
+        f"## 5-minute 1280x720 30 fps H.264 + AAC ({res['n_frames']} frames, {res['n_sampled']} sampled at 2 fps; "
+        f"x264 {'ultrafast, no B-frames' if res.get('input') == 'ultrafast' else 'veryfast, with B-frames'})",
         "",
         "| measurement | value | goal |",
         "|---|---|---|",
         f"| `ffmpeg -i video -f null -` (median of {res['repeat']}) | {res['ffmpeg_null_s']:.1f} s | |",
         f"| GoogLeNet forward alone on the sampled frames (batch {res['batch_size']}) | {res['forward_s']:.1f} s | |",
-        f"| `vidsum summarize` end to end (subprocess, imports included) | {res['e2e_s']:.1f} s | |",
+        f"| `ffmpeg -skip_frame noref -i video -f null -` | {res['noref_null_s']:.1f} s | |",
+        f"| encode alone: the default run's clip rendered by itself (exact, default preset) | {res['encode_s']:.1f} s | |",
+        f"| floor: ffmpeg null + forward alone + encode alone | {res['ffmpeg_null_s'] + res['forward_s'] + res['encode_s']:.1f} s | |",
+        f"| floor with noref decoding: noref null + forward alone + encode alone | "
+        f"{res['noref_null_s'] + res['forward_s'] + res['encode_s']:.1f} s | |",
+        f"| `vidsum summarize` end to end, default flags (subprocess, imports included) | {res['e2e_s']:.1f} s | <= 25 s (issue 15) |",
         f"| peak RSS of that run | {res['e2e_peak_rss_bytes'] / 2**30:.2f} GiB | |",
         f"| ratio end-to-end / (ffmpeg null + forward) | **{res['ratio_vs_floor']:.2f}** | <= 1.2 |",
     ]
@@ -457,8 +524,11 @@ def render_markdown(res: dict, argv: list[str]) -> str:
             )
         fw = {k: round(v, 1) for k, v in res["forward_by_precision_s"].items()}
         lines += ["", f"Forward alone by precision (s, median; auto = fp32 here): `{json.dumps(fw)}`"]
+    if res.get("bf16_skipped"):
+        lines += ["", f"bf16 was not timed: {res['bf16_skipped']}."]
     if res["repeat"] > 1:
-        rounds = {"ffmpeg null": res["null_all"], **{f"forward {k}": v for k, v in res["forward_all"].items()},
+        rounds = {"ffmpeg null": res["null_all"], "ffmpeg null noref": res["noref_null_all"], "encode alone": res["encode_all"],
+                  **{f"forward {k}": v for k, v in res["forward_all"].items()},
                   "summarize (default)": res["e2e_all"], **{v["name"]: v["walls"] for v in res.get("variants", [])}}
         lines += ["", f"Every round (s), {res['repeat']} rounds, medians above: `"
                   + json.dumps({k: [round(x, 1) for x in v] for k, v in rounds.items()}) + "`"]

@@ -1,7 +1,7 @@
 """Training time per epoch of every model family, at paper size and a small size (not a test).
 Results: bench/results/models.md, summarised in docs/benchmarks.md.
 
-    python bench/models_bench.py [--threads 2] [--tasks 2] [--sizes small,paper] [--archs dmasum,vslstm,...]
+    python bench/models_bench.py [--threads 2] [--tasks 2] [--sizes small,paper] [--archs dmasum,vslstm,...] [--device cuda]
     python bench/models_bench.py length-weight [--epochs 30] [--lr 3e-4]   # DR-DSN's beta, paper vs default
 
 Data: the generated TVSum-sized set of bench/train_bench.py (50 videos, 200-700 steps, 1024-d
@@ -49,7 +49,7 @@ SMALL = {
 RUNS = [(arch, "plain") for arch in SMALL] + [("dmasum", "meta")]
 
 
-def time_one(data: Path, arch: str, strategy: str, size: str, n_tasks: int, threads: int) -> dict:
+def time_one(data: Path, arch: str, strategy: str, size: str, n_tasks: int, threads: int, device: str = "cpu") -> dict:
     """Runs inside a subprocess: one warm-up step, then ``n_tasks`` one-video training steps."""
     import torch
 
@@ -60,9 +60,10 @@ def time_one(data: Path, arch: str, strategy: str, size: str, n_tasks: int, thre
     torch.manual_seed(0)
     spec = trainable_spec(arch, strategy)
     records = _tvsum_like(data)
-    cfg = TrainConfig(strategy=strategy, inner_steps=5, device="cpu")  # type: ignore[arg-type]
+    dev = torch.device(device)
+    cfg = TrainConfig(strategy=strategy, inner_steps=5)  # type: ignore[arg-type]
     model_cfg = model_config(arch, SMALL[arch] if size == "small" else {})
-    model = spec.build(model_cfg)  # type: ignore[misc]
+    model = spec.build(model_cfg).to(dev)  # type: ignore[misc]
     optimizer = (
         spec.make_optimizer(model, cfg.meta_lr)
         if spec.make_optimizer is not None
@@ -70,7 +71,7 @@ def time_one(data: Path, arch: str, strategy: str, size: str, n_tasks: int, thre
     )
     rng = np.random.default_rng(1)
     train = [records[i] for i in rng.permutation(len(records))[:TVSUM_TRAIN_VIDEOS]]
-    videos = _to_videos(train, torch.device("cpu"))
+    videos = _to_videos(train, dev)
     if not spec.needs_labels:
         videos = [(x, None) for x, _ in videos]
     base_rss = _rss_mb()
@@ -83,18 +84,25 @@ def time_one(data: Path, arch: str, strategy: str, size: str, n_tasks: int, thre
         else:
             meta_step(model, optimizer, [video], cfg.inner_steps, cfg.inner_lr, spec.objective)  # type: ignore[arg-type]
 
+    def sync() -> None:
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+
     model.train()
     step(videos[0])  # warm-up: allocator, kernels, optimizer state
     timed = videos[1 : 1 + n_tasks]
+    sync()
     start, cpu_start = time.perf_counter(), time.process_time()
     for video in timed:
         step(video)
+    sync()
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
     timed_steps = sum(len(x) for x, _ in timed)
     epoch_steps = sum(len(x) for x, _ in videos)
     return {
         "arch": arch,
+        "device": device,
         "strategy": strategy,
         "size": size,
         "params_m": sum(p.numel() for p in model.parameters()) / 1e6,
@@ -150,6 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         one.add_argument(name)
     one.add_argument("tasks", type=int)
     one.add_argument("threads", type=int)
+    one.add_argument("device")
     lw = sub.add_parser("length-weight", help="DR-DSN's length regulariser: paper beta 0.01 vs 0.1")
     lw.add_argument("--epochs", type=int, default=30)
     lw.add_argument("--lr", type=float, default=3e-4)
@@ -157,10 +166,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tasks", type=int, default=2, help="timed one-video steps per (family, size)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sizes", default="small,paper")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (CUDA times are synchronised)")
     ap.add_argument("--archs", default=",".join(SMALL), help="comma-separated families (default: all trained ones)")
     args = ap.parse_args(argv)
     if args.cmd == "_one":
-        print(json.dumps(time_one(Path(args.data), args.arch, args.strategy, args.size, args.tasks, args.threads)))
+        print(json.dumps(time_one(Path(args.data), args.arch, args.strategy, args.size, args.tasks, args.threads, args.device)))
         return
     if args.cmd == "length-weight":
         length_weight(args)
@@ -174,7 +184,8 @@ def main(argv: list[str] | None = None) -> None:
             for arch, strategy in RUNS:
                 if arch not in wanted:
                     continue
-                cmd = [sys.executable, __file__, "_one", str(data), arch, strategy, size, str(args.tasks), str(args.threads)]
+                cmd = [sys.executable, __file__, "_one", str(data), arch, strategy, size, str(args.tasks), str(args.threads),
+                       args.device]
                 res = subprocess.run(cmd, capture_output=True, text=True, check=True)
                 row = json.loads(res.stdout.strip().splitlines()[-1])
                 rows.append(row)

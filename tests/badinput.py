@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-from tests.videogen import ffmpeg_exe, has_encoder, make_video
+from tests.videogen import boxes, ffmpeg_exe, has_encoder, make_video
 
 OK = "ok"
 OK_OR = "ok or: "  # prefix: a correct result, or (where the decoder cannot) this error
@@ -29,21 +29,6 @@ def good(folder: Path, name: str = "good.mp4", **kw) -> Path:
     path = folder / name
     make_video(path, **{"durations": (1.5, 1.5), "size": SIZE, **kw})
     return path
-
-
-def boxes(data: bytes | bytearray, start: int, end: int):
-    """(kind, payload_start, end) of each ISO-BMFF box in data[start:end]."""
-    while start + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[start : start + 8])
-        header = 8
-        if size == 1:
-            size, header = struct.unpack(">Q", data[start + 8 : start + 16])[0], 16
-        elif size == 0:
-            size = end - start
-        if size < header:
-            return
-        yield kind, start + header, start + size
-        start += size
 
 
 def find_box(data: bytes | bytearray, path: list[bytes], start: int = 0, end: int | None = None) -> tuple[int, int]:
@@ -104,7 +89,7 @@ def odd_size(d: Path) -> Path:
 
 def one_pixel(d: Path) -> Path:
     path = d / "one_pixel.mkv"
-    ff("-f", "lavfi", "-i", "color=c=0x808080:s=1x1:r=30:d=3", "-c:v", "ffv1", str(path))
+    ff("-f", "lavfi", "-i", "color=c=0x808080:s=16x16:r=30:d=3", "-vf", "scale=1:1,format=gray", "-c:v", "ffv1", str(path))
     return path
 
 

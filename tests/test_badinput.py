@@ -25,7 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.badinput import CASES, OK, OK_OR
-from tests.videogen import ffmpeg_exe, make_video
+from tests.videogen import ffmpeg_exe, frame_count, make_video
 from vidsum.cli import app
 
 CASE_TIMEOUT_S = 120.0  # seconds; a case past this is a hang (the whole run stops with a traceback)
@@ -67,17 +67,6 @@ def digest(path: Path) -> str | None:
 
 def error_lines(text: str) -> list[str]:
     return [ln for ln in text.splitlines() if ln.startswith("error:")]
-
-
-def frame_count(path: Path) -> int:
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    n = 0
-    while cap.grab():
-        n += 1
-    cap.release()
-    return n
 
 
 def assert_playable(clip: Path) -> None:
@@ -171,7 +160,7 @@ _STALLED = textwrap.dedent(
     import sys, time
     from pathlib import Path
     marker, stage = Path(sys.argv[1]), sys.argv[2]
-    from vidsum import render, video
+    from vidsum import ffstream, render, video
     if stage == "decode":
         resize = video._resize_rgb
         def slow(frame, size):
@@ -179,6 +168,13 @@ _STALLED = textwrap.dedent(
             time.sleep(0.05)
             return resize(frame, size)
         video._resize_rgb = slow
+    elif stage == "decode-ffmpeg":
+        read = ffstream._read_exact
+        def slow_read(stream, buf):
+            marker.touch()
+            time.sleep(0.05)
+            return read(stream, buf)
+        ffstream._read_exact = slow_read
     else:
         popen = render.subprocess.Popen
         def started(cmd, *a, **k):
@@ -194,7 +190,7 @@ _STALLED = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("stage", ["decode", "render"])
+@pytest.mark.parametrize("stage", ["decode", "decode-ffmpeg", "render"])
 def test_sigterm_leaves_nothing(tmp_path: Path, stage: str) -> None:
     src = tmp_path / "in.mp4"
     make_video(src, durations=(4.0, 4.0), size=(96, 64))
@@ -205,7 +201,7 @@ def test_sigterm_leaves_nothing(tmp_path: Path, stage: str) -> None:
     env = dict(os.environ, **ENV)
     proc = subprocess.Popen(
         [sys.executable, "-c", _STALLED, str(marker), stage, "summarize", str(src), "-o", str(outdir / "s.mp4"),
-         "--overwrite", "--length", "4s"],
+         "--overwrite", "--length", "4s", "--frame-decoder", "opencv" if stage == "decode" else "ffmpeg"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     try:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.badinput import good
-from tests.test_badinput import assert_playable, error_lines, frame_count, run_summarize
+from tests.test_badinput import assert_playable, error_lines, run_summarize
+from tests.videogen import frame_count
 
 FUZZ_CASES = 200  # mutants per container in the slow run
 FUZZ_SAMPLE = 3  # of them in the default run

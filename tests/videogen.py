@@ -46,6 +46,33 @@ def add_subtitles(src: Path, dst: Path, codec: str = "srt") -> Path:
     return dst
 
 
+def boxes(data: bytes | bytearray, start: int, end: int):
+    """(kind, payload_start, end) of each ISO-BMFF (mp4) box in data[start:end]."""
+    while start + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[start : start + 8])
+        header = 8
+        if size == 1:
+            size, header = struct.unpack(">Q", data[start + 8 : start + 16])[0], 16
+        elif size == 0:
+            size = end - start
+        if size < header:
+            return
+        yield kind, start + header, start + size
+        start += size
+
+
+def frame_count(path: Path) -> int:
+    """Frames OpenCV decodes from ``path`` (as vidsum counts them)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    while cap.grab():
+        n += 1
+    cap.release()
+    return n
+
+
 def set_rotation(path: Path, degrees: int) -> Path:
     """Write a display matrix rotating the video track of the mp4 at ``path`` by ``degrees``
     clockwise (90, 180, 270), in place, as phones do.
@@ -56,23 +83,12 @@ def set_rotation(path: Path, degrees: int) -> Path:
     """
     data = bytearray(path.read_bytes())
 
-    def boxes(start: int, end: int):
-        while start + 8 <= end:
-            size, kind = struct.unpack(">I4s", data[start : start + 8])
-            header = 8
-            if size == 1:
-                size, header = struct.unpack(">Q", data[start + 8 : start + 16])[0], 16
-            elif size == 0:
-                size = end - start
-            yield kind, start + header, start + size
-            start += size
-
     def child(start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-        return next(((a, b) for k, a, b in boxes(start, end) if k == kind), None)
+        return next(((a, b) for k, a, b in boxes(data, start, end) if k == kind), None)
 
     moov = child(0, len(data), b"moov")
     assert moov is not None, f"{path}: no moov box"
-    for kind, a, b in boxes(*moov):
+    for kind, a, b in boxes(data, *moov):
         mdia = child(a, b, b"mdia") if kind == b"trak" else None
         hdlr = child(*mdia, b"hdlr") if mdia else None
         if hdlr is None or data[hdlr[0] + 8 : hdlr[0] + 12] != b"vide":

@@ -159,6 +159,12 @@ class TrainConfig:
 # libx264 presets, fastest first, and the exact render's default (sizes and times: docs/output.md).
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 X264_PRESET = "veryfast"
+# Frame decoders (vidsum.ffstream): "opencv" decodes every frame and resizes in Python;
+# "ffmpeg" decodes every frame too, with the same picks, and converts + scales in ffmpeg;
+# "ffmpeg-noref" also skips the frames nothing references and moves a pick to the next decoded
+# frame (it changed summaries of real footage). "auto" = opencv: the ffmpeg ones are opt-in
+# until timed on a quiet machine (docs/benchmarks.md).
+FRAME_DECODERS = ("auto", "opencv", "ffmpeg", "ffmpeg-noref")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,6 +188,7 @@ class SummarizeConfig:
     precision: str = "auto"  # backbone precision, one of PRECISIONS
     fast: bool = False  # stream-copy cuts at keyframes (not frame-accurate)
     preset: str = X264_PRESET  # libx264 preset of the exact render, one of X264_PRESETS
+    frame_decoder: str = "auto"  # one of FRAME_DECODERS ("auto" = opencv)
     json_path: str | None = None
     plot_path: str | None = None
     exports: tuple[str, ...] = ()  # more formats written beside the JSON (names in vidsum.exports)
@@ -204,6 +211,8 @@ class SummarizeConfig:
             raise UsageError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         if self.preset not in X264_PRESETS:
             raise UsageError(f"preset must be one of {', '.join(X264_PRESETS)}, not {self.preset!r}")
+        if self.frame_decoder not in FRAME_DECODERS:
+            raise UsageError(f"frame_decoder must be one of {', '.join(FRAME_DECODERS)}, not {self.frame_decoder!r}")
         if self.min_shot_s < 0 or self.max_shot_s <= self.min_shot_s:
             raise UsageError(
                 f"need 0 <= min_shot_s < max_shot_s, got {self.min_shot_s} and {self.max_shot_s}"

@@ -17,6 +17,8 @@ from vidsum.io import atomic_path
 
 FIGURE_DPI = 120
 COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+# Figure 5's systems: magenta first (the paper's), never red (the annotators' colour).
+CURVE_COLORS = ("magenta", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:olive", "tab:cyan", "tab:gray")
 
 
 def check_figures_available() -> None:
@@ -93,7 +95,7 @@ def plot_curves(path: str | os.PathLike[str], videos: Mapping[str, Any]) -> None
             ax.plot(a["x"], a["y"], color="red", linewidth=0.6, alpha=0.7, label="annotators" if i == 0 else None)
         ax.plot([0, 1], [0, 1], "k--", linewidth=1.2, label="random (expectation)")
         for i, (name, s) in enumerate(v["systems"].items()):
-            color = "magenta" if i == 0 else COLORS[(i + 2) % len(COLORS)]
+            color = CURVE_COLORS[i % len(CURVE_COLORS)]
             ax.plot(s["x"], s["y"], color=color, linewidth=2.0, label=f"{s['label']} (τ {s['kendall']:.3f})")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)

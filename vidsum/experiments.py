@@ -57,7 +57,7 @@ PAPER_INNER_STEPS = {"SumMe": 3, "TVSum": 5}
 RANK_RTOL = float(np.finfo(np.float32).eps)
 RANK_BUCKET_WIDTH = 4  # steps of D per bucket: the paper's ranges 0-3, 4-7, 8-11, ...
 RANK_BUCKETS = 5  # the last bucket is open-ended (D >= 16)
-CURVE_POINTS = 200  # points per correlation curve kept in results.json and drawn
+CURVE_POINTS = 100  # points per correlation curve kept in results.json and drawn (every 1 % of the frames)
 LEARNER_STEPS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)  # Figure 6's m values
 DEFAULT_DRAWS = 10  # random-baseline draws per fold (as `vidsum eval --draws`)
 
@@ -724,6 +724,11 @@ def correlation_curve(scores: np.ndarray, reference: np.ndarray, points: int = C
     return idx / s.size, cum[idx]
 
 
+def _points(values: np.ndarray) -> list[float]:
+    """Curve coordinates for results.json: 4 decimals (a 1/10,000 share is finer than a plot shows)."""
+    return [round(float(v), 4) for v in values]
+
+
 def _annotations(rec: Any) -> np.ndarray:
     ann = rec.user_scores if rec.user_scores is not None else rec.user_summary
     return np.asarray(ann, dtype=np.float64)
@@ -764,20 +769,20 @@ def _curves(ctx: Context, progress: ProgressFn | None) -> tuple[dict, str, dict]
         ann = _annotations(rec)
         reference = ann.mean(axis=0)
         entry: dict[str, Any] = {"video": key, "video_name": rec.video_name, "n_frames": rec.n_frames}
-        entry["upper"] = [list(map(float, c)) for c in correlation_curve(reference, reference)]
-        entry["lower"] = [list(map(float, c)) for c in correlation_curve(-reference, reference)]
+        entry["upper"] = [_points(c) for c in correlation_curve(reference, reference)]
+        entry["lower"] = [_points(c) for c in correlation_curve(-reference, reference)]
         entry["annotators"] = []
         for u in range(ann.shape[0]):
             x, y = correlation_curve(ann[u], reference)
             tau, rho = rank_correlations(ann[u], np.delete(ann, u, axis=0)) if ann.shape[0] > 1 else (0.0, 0.0)
-            entry["annotators"].append({"x": x.tolist(), "y": y.tolist(), "kendall": tau, "spearman": rho})
+            entry["annotators"].append({"x": _points(x), "y": _points(y), "kendall": tau, "spearman": rho})
         entry["systems"] = {}
         for s in systems:
             d = next(d for d in docs if d["system"] == s.name and key in d["test_keys"])
             frames = frame_scores_for(np.asarray(d["scores"][key]), rec)
             x, y = correlation_curve(frames, reference)
             m = evaluate_video(np.asarray(d["scores"][key]), rec)
-            entry["systems"][s.name] = {"label": s.label, "fold": d["fold"], "x": x.tolist(), "y": y.tolist(), **m}
+            entry["systems"][s.name] = {"label": s.label, "fold": d["fold"], "x": _points(x), "y": _points(y), **m}
             table.append([key, s.label, f"{m['kendall']:.3f}", f"{m['spearman']:.3f}"])
         h_tau = float(np.mean([a["kendall"] for a in entry["annotators"]]))
         h_rho = float(np.mean([a["spearman"] for a in entry["annotators"]]))

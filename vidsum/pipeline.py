@@ -255,10 +255,14 @@ def _summarize(
 
     # Decoding starts now and runs while torch is imported and the models load (seconds; more
     # when CUDA starts); its queue bounds how far ahead it gets (DECODE_AHEAD frames).
+    from vidsum import ffstream
+
     decoder = None
+    # (features from an executor were decoded there, by OpenCV with exact picks)
+    decoder_name = ffstream.resolve_decoder(cfg.frame_decoder) if features is None else "opencv"
     if features is None:
         decoder = video.Prefetcher(
-            video.iter_frames(src, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),
+            ffstream.open_frames(src, decoder_name, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),
             DECODE_CHUNK, DECODE_AHEAD // DECODE_CHUNK,
         )
     try:
@@ -344,6 +348,9 @@ def _summarize(
             ctx = ExportContext(summary_json=json_path, source=src, clip=out)
             if tmp_plot is not None:
                 EXPORTS["png"].write(doc, tmp_plot, ctx)
+            # Which decoder chose the frames: with ffmpeg-noref the picks are the frames really
+            # used, not exactly every (fps / sample_fps)-th (docs/output.md).
+            doc["sampling"]["frame_decoder"] = decoder_name
             EXPORTS["json"].write(doc, stack.enter_context(atomic_path(json_path)), ctx)
         timings["total"] = round(time.perf_counter() - t_start, 4)
         summary = Summary(

@@ -100,6 +100,12 @@ def summarize_command(
         "veryfast", "--preset", help="libx264 preset of the exact render: ultrafast ... veryslow. Faster presets "
         "encode sooner but write larger files (ultrafast: ~2x faster, ~2x larger).",
     ),
+    frame_decoder: str = typer.Option(
+        "auto", "--frame-decoder", help="Frame decoder: auto (= opencv), opencv, ffmpeg (every frame decoded, the "
+        "sampled ones converted and scaled to 224x224 by ffmpeg: the same frames, pixels equal within rounding) or "
+        "ffmpeg-noref (ffmpeg skips frames nothing references, ~40 % of H.264/HEVC with B-frames; a sampled frame may "
+        "move to the next decoded one, which can change the summary; the JSON lists the frames used).",
+    ),
     json_path: Optional[Path] = typer.Option(
         None, "--json", help="Where to write the JSON report. Default: the clip path with .json.", show_default=False,
     ),
@@ -158,6 +164,7 @@ def summarize_command(
             precision=precision,
             fast=fast,
             preset=preset,
+            frame_decoder=frame_decoder,
             json_path=str(json_path) if json_path else None,
             plot_path=str(plot) if plot else None,
             exports=tuple(export.split(",")) if export else (),
