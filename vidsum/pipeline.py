@@ -148,11 +148,11 @@ def load_models(cfg: SummarizeConfig, described: dict[str, Any] | None = None) -
             )
         )
         described = dict(extractor.describe(cfg.sample_fps))
-        if extractor.warning:
-            warnings.append(extractor.warning)  # make_extractor has logged it; recorded for the JSON
-    elif is_fallback(described):  # features made elsewhere (an executor's workers) fell back
-        wanted = "bvlc-googlenet" if backbone == "auto" else backbone
-        if cfg.strict:
+    wanted = "bvlc-googlenet" if backbone in ("auto", "fallback") else backbone
+    if extractor is not None and extractor.warning:
+        warnings.append(extractor.warning)  # make_extractor has logged it; recorded for the JSON
+    elif is_fallback(described):  # chosen for the checkpoint, or made elsewhere (an executor's workers)
+        if cfg.strict and extractor is None:
             raise WeightsError(f"--strict: {fallback_warning(wanted, wanted, None)}")
         warnings.append(fallback_warning(wanted, wanted, None))
     if model_path is not None:

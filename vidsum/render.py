@@ -423,8 +423,8 @@ def _render_exact(
                 _run(_exact_command(exe, src, batch, out, fps, fmt, encode, has_audio, audio_end, t0), job)
                 if job.frames - before >= wanted:
                     return
-            except InputError:  # "received no packets": the seek found nothing
-                pass
+            except (InputError, ToolError) as exc:  # no packets, or ffmpeg <= 6 choking on the seek
+                logger.debug("%s: the seeked cut failed (%s)", src, exc)
             logger.info("%s: seeking gave %d of %d frames; decoding from the start instead", src, job.frames - before, wanted)
             job.frames = before
         _run(_exact_command(exe, src, batch, out, fps, fmt, encode, has_audio, audio_end, t0, seek=False), job)
