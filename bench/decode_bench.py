@@ -7,10 +7,12 @@ For each video, every round times in turn:
 - `ffmpeg -i f -an -f null -` and the same with `-skip_frame noref` (decode alone, the floors);
 - the OpenCV decoder (`--frame-decoder opencv`: grab() every frame, retrieve() + INTER_AREA resize +
   RGB of the sampled ones; what `vidsum features` uses);
+- the PyAV decoder (`--frame-decoder pyav`, `summarize`'s default for H.264/HEVC: the non-reference
+  frames that are not sampled are skipped; exact picks, OpenCV's conversion and resize);
 - the ffmpeg pipe decoder without skipping (`--frame-decoder ffmpeg`: exact picks, scaling in ffmpeg);
 - the ffmpeg pipe decoder with `-skip_frame noref` (`--frame-decoder ffmpeg-noref`).
 It also reports how many frames each decoder decoded, how far the picks of `ffmpeg-noref` moved
-from the exact ones, and how far the 224x224 pixels of the ffmpeg decoders are from OpenCV's.
+from the exact ones, and how far the 224x224 pixels of the other decoders are from OpenCV's.
 Make the 5-minute files with bench/e2e_bench.py (it writes both). Machines are shared and noisy:
 compare the ratios within one run.
 """
@@ -43,6 +45,14 @@ def null_decode(path: Path, skip: bool) -> int:
     return int(counts[-1]) if counts else -1
 
 
+_LAST: dict[str, int] = {}
+
+
+def last_pyav_decoded(path: Path) -> int:
+    """Frames the last pyav decode of ``path`` really decoded (frames minus those it skipped)."""
+    return _LAST[str(path)]
+
+
 def decode(path: Path, decoder: str) -> tuple[np.ndarray, np.ndarray]:
     """(picks (n,) int64, frames (n, 224, 224, 3) uint8) from one of the vidsum decoders."""
     from vidsum.ffstream import FFmpegFrameStream
@@ -51,12 +61,18 @@ def decode(path: Path, decoder: str) -> tuple[np.ndarray, np.ndarray]:
     info = probe(path)
     if decoder == "opencv":
         stream = iter_frames(path, info=info)
+    elif decoder == "pyav":
+        from vidsum.avstream import AVFrameStream
+
+        stream = AVFrameStream(path, info=info)
     else:
         stream = FFmpegFrameStream(path, info=info, skip_nonref=decoder == "ffmpeg-noref")
     picks, frames = [], []
     for i, f in stream:
         picks.append(i)
         frames.append(f)
+    if decoder == "pyav":
+        _LAST[str(path)] = stream.n_decoded - stream.skipped
     return np.asarray(picks, dtype=np.int64), np.stack(frames)
 
 
@@ -72,7 +88,7 @@ def main() -> None:
     for video in args.videos:
         info = probe(video)
         exact = sample_indices(info.n_frames, info.fps)
-        t: dict[str, list[float]] = {k: [] for k in ("null", "null-noref", "opencv", "ffmpeg", "ffmpeg-noref")}
+        t: dict[str, list[float]] = {k: [] for k in ("null", "null-noref", "opencv", "pyav", "ffmpeg", "ffmpeg-noref")}
         decoded = {"null": null_decode(video, False), "null-noref": null_decode(video, True)}  # also warms the cache
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for r in range(args.repeat):
@@ -82,6 +98,8 @@ def main() -> None:
                     null_decode(video, name == "null-noref")
                 else:
                     out[name] = decode(video, name)
+                    if name == "pyav":
+                        decoded["pyav"] = last_pyav_decoded(video)
                 t[name].append(time.perf_counter() - t0)
             print(f"{video.name} round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in t.items()), flush=True)
         med = {k: float(np.median(v)) for k, v in t.items()}
@@ -90,15 +108,15 @@ def main() -> None:
                "n_frames": info.n_frames, "n_sampled": len(exact), "decoded": decoded, "median_s": med,
                "rounds_s": {k: [round(x, 2) for x in v] for k, v in t.items()}}
         row["opencv_picks_exact"] = bool(len(ref_picks) == len(exact) and (ref_picks == exact).all())
-        for name in ("ffmpeg", "ffmpeg-noref"):
+        for name in ("pyav", "ffmpeg", "ffmpeg-noref"):
             picks, frames = out[name]
             n = min(len(picks), len(exact))
             row[f"{name}_picks_exact"] = bool(len(picks) == len(exact) and (picks == exact).all())
             row[f"{name}_pick_shift"] = {"mean": float(np.abs(picks[:n] - exact[:n]).mean()),
                                          "max": int(np.abs(picks[:n] - exact[:n]).max()), "n": len(picks)}
-            if name == "ffmpeg" and len(frames) == len(ref):
+            if name != "ffmpeg-noref" and len(frames) == len(ref):
                 d = np.abs(frames.astype(np.int16) - ref.astype(np.int16))
-                row["ffmpeg_pixel_diff"] = {"mean": float(d.mean()), "p99": float(np.percentile(d, 99)), "max": int(d.max())}
+                row[f"{name}_pixel_diff"] = {"mean": float(d.mean()), "p99": float(np.percentile(d, 99)), "max": int(d.max())}
         rows.append(row)
         print(json.dumps(row), flush=True)
 
@@ -108,22 +126,26 @@ def main() -> None:
         f"Command: `python {' '.join(sys.argv)}`; {os.cpu_count()} CPUs, shared machine (1-minute load "
         f"{os.getloadavg()[0]:.1f} at the end). Medians of {args.repeat} interleaved rounds.",
         "",
-        "| video | frames decoded (all / noref) | ffmpeg null | null noref | opencv | ffmpeg | ffmpeg-noref | noref / opencv | noref picks moved (mean / max frames) | ffmpeg vs opencv pixels (mean / p99 / max) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| video | frames decoded (all / pyav / noref) | ffmpeg null | null noref | opencv | pyav | ffmpeg | ffmpeg-noref | pyav / opencv | noref / opencv | noref picks moved (mean / max frames) | pyav vs opencv pixels (max) | ffmpeg vs opencv pixels (mean / p99 / max) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         m = r["median_s"]
         px = r.get("ffmpeg_pixel_diff", {})
+        pa = r.get("pyav_pixel_diff", {})
         sh = r["ffmpeg-noref_pick_shift"]
         lines.append(
             f"| {r['video']} ({r['size']}, {r['fps']:g} fps, {r['n_sampled']} sampled) | {r['decoded']['null']} / "
-            f"{r['decoded']['null-noref']} | {m['null']:.2f} | {m['null-noref']:.2f} | {m['opencv']:.2f} | "
-            f"{m['ffmpeg']:.2f} | {m['ffmpeg-noref']:.2f} | **{m['ffmpeg-noref'] / m['opencv']:.2f}** | "
-            f"{sh['mean']:.2f} / {sh['max']} | {px.get('mean', float('nan')):.2f} / {px.get('p99', float('nan')):.0f} / "
+            f"{r['decoded']['pyav']} / {r['decoded']['null-noref']} | {m['null']:.2f} | {m['null-noref']:.2f} | "
+            f"{m['opencv']:.2f} | {m['pyav']:.2f} | {m['ffmpeg']:.2f} | {m['ffmpeg-noref']:.2f} | "
+            f"**{m['pyav'] / m['opencv']:.2f}** | {m['ffmpeg-noref'] / m['opencv']:.2f} | "
+            f"{sh['mean']:.2f} / {sh['max']} | {pa.get('max', -1)} | "
+            f"{px.get('mean', float('nan')):.2f} / {px.get('p99', float('nan')):.0f} / "
             f"{px.get('max', -1)} |"
         )
     lines += ["", "Exact picks (every sample where `sample_indices` puts it): "
-              + ", ".join(f"{r['video']}: opencv {r['opencv_picks_exact']}, ffmpeg {r['ffmpeg_picks_exact']}, "
+              + ", ".join(f"{r['video']}: opencv {r['opencv_picks_exact']}, pyav {r['pyav_picks_exact']}, "
+                          f"ffmpeg {r['ffmpeg_picks_exact']}, "
                           f"ffmpeg-noref {r['ffmpeg-noref_picks_exact']}" for r in rows),
               "", "Every round (s): `" + json.dumps({r["video"]: r["rounds_s"] for r in rows}) + "`"]
     text = "\n".join(lines) + "\n"

@@ -46,6 +46,7 @@ BFRAMES = ("-preset", "veryfast")
 # The levers of issue 15, each alone and all together, against the old defaults (`--levers`).
 LEVERS = {
     "old default": "--frame-decoder opencv --precision fp32",
+    "pyav decoder alone": "--frame-decoder pyav --precision fp32",
     "ffmpeg decoder alone": "--frame-decoder ffmpeg --precision fp32",
     "noref decoder alone": "--frame-decoder ffmpeg-noref --precision fp32",
     "bf16 alone": "--frame-decoder opencv --precision bf16",
@@ -471,6 +472,11 @@ def main() -> None:
         print(f"wrote {args.write}")
 
 
+def _speedup(run: dict) -> str:
+    """The speed-up over the peer pipeline, or "-" when it was not run (--skip-peer)."""
+    return f"{run['speedup_vs_peer']:.2f}x" if "speedup_vs_peer" in run else "-"
+
+
 def render_markdown(res: dict, argv: list[str]) -> str:
     lines = [
         "# End-to-end benchmark of `vidsum summarize`",
@@ -514,13 +520,13 @@ def render_markdown(res: dict, argv: list[str]) -> str:
             "| flags | end to end | ratio | ratio to own floor | speed-up over peer | clip size | stages (s) |",
             "|---|---|---|---|---|---|---|",
             f"| (default) | {res['e2e_s']:.1f} s | {res['ratio_vs_floor']:.2f} | {res['ratio_vs_floor']:.2f} | "
-            f"{res.get('speedup_vs_peer', float('nan')):.2f}x | {res['clip_bytes'] / 2**20:.1f} MiB | "
+            f"{_speedup(res)} | {res['clip_bytes'] / 2**20:.1f} MiB | "
             f"`{json.dumps(res.get('e2e_stages'))}` |",
         ]
         for v in res["variants"]:
             lines.append(
                 f"| `{v['flags']}` | {v['e2e_s']:.1f} s | {v['ratio_vs_floor']:.2f} | {v['ratio_vs_own_floor']:.2f} | "
-                f"{v.get('speedup_vs_peer', float('nan')):.2f}x | {v['clip_bytes'] / 2**20:.1f} MiB | `{json.dumps(v['stages'])}` |"
+                f"{_speedup(v)} | {v['clip_bytes'] / 2**20:.1f} MiB | `{json.dumps(v['stages'])}` |"
             )
         fw = {k: round(v, 1) for k, v in res["forward_by_precision_s"].items()}
         lines += ["", f"Forward alone by precision (s, median; auto = fp32 here): `{json.dumps(fw)}`"]

@@ -85,7 +85,7 @@ def test_the_checker_sees_imports_inside_functions() -> None:
 # docs/architecture.md, "Layers": a module imports only from its own layer or below.
 LAYERS = {
     1: ("errors", "progress", "config", "io", "device"),
-    2: ("data", "checkpoint", "weights", "video", "ffmpeg", "ffstream"),
+    2: ("data", "checkpoint", "weights", "video", "ffmpeg", "ffstream", "avstream"),
     3: ("features", "backbones", "segmentation", "selection", "models", "evaluation", "render", "exports", "executor"),
     4: ("pipeline", "collection", "train", "annotations", "extraction", "extraction_ray", "experiments", "experiment_figures"),
     5: ("cli", "__main__"),

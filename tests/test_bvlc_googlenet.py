@@ -480,6 +480,18 @@ def test_eccv16_checkpoint_makes_summarize_use_the_bvlc_network(
     s2 = summarize(cut_video[0], SummarizeConfig(output=str(out), model=str(tmp_path / "run" / "fold_0.pt"),
                                                  length_s=3.0, backbone_weights=str(other), overwrite=True))
     assert s2.extractor["name"] == "googlenet-pool5" and any("eccv16" in w for w in s2.warnings)
+    # features made elsewhere (a collection on Ray: the executor's describe) get the same choice
+    from vidsum.pipeline import load_models
+
+    asked: list[str] = []
+
+    def describe(fcfg):  # type: ignore[no-untyped-def]
+        asked.append(fcfg.backbone)
+        return s.extractor
+
+    models = load_models(SummarizeConfig(model=str(tmp_path / "run" / "fold_0.pt")), describe=describe)
+    assert asked == ["bvlc-googlenet"] and models.features_config.backbone == "bvlc-googlenet"
+    assert models.extractor is None and not models.warnings, models.warnings
 
 
 def test_cli_download_and_import_convert(official: Path, caffe_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
-"""Byte-level fuzzing of `vidsum summarize` (issue 8): seeded mutations of a small mp4 and mkv.
+"""Byte-level fuzzing of `vidsum summarize` (issue 8): seeded mutations of a small mp4 and mkv,
+and of an mp4 with B-frames (decoded by the `pyav` decoder, `summarize`'s default for those).
 
 Every mutant must end within a time bound with either exit 0 and a clip that plays and holds
 exactly the selected frames, or one error line (never an internal error) and a non-zero exit,
@@ -21,14 +22,16 @@ from tests.videogen import frame_count
 
 FUZZ_CASES = 200  # mutants per container in the slow run
 FUZZ_SAMPLE = 3  # of them in the default run
-CONTAINERS = (".mp4", ".mkv")
+CONTAINERS = (".mp4", ".mkv", ".bframes.mp4")
 TALLY: collections.Counter[str] = collections.Counter()
 
 
 @pytest.fixture(scope="module")
 def seeds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     folder = tmp_path_factory.mktemp("fuzz")
-    out = {suffix: good(folder, f"seed{suffix}", durations=(1.0, 1.0), size=(64, 48)).read_bytes() for suffix in CONTAINERS}
+    bframes = {".bframes.mp4": {"extra": ["-preset", "veryfast", "-bf", "3"]}}
+    out = {suffix: good(folder, f"seed{suffix}", durations=(1.0, 1.0), size=(64, 48), **bframes.get(suffix, {})).read_bytes()
+           for suffix in CONTAINERS}
     yield out
     if TALLY:
         print("\nfuzz tally:", ", ".join(f"{k}: {v}" for k, v in sorted(TALLY.items())))
@@ -62,7 +65,7 @@ def _params(count: int) -> list:
     for suffix in CONTAINERS:
         for seed in range(count):
             marks = [] if seed < FUZZ_SAMPLE else [pytest.mark.slow]
-            out.append(pytest.param(suffix, seed, marks=marks, id=f"{suffix[1:]}-{seed}"))
+            out.append(pytest.param(suffix, seed, marks=marks, id=f"{suffix[1:].replace('.', '-')}-{seed}"))
     return out
 
 

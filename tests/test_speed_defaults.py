@@ -1,5 +1,5 @@
-"""The frame decoders of issue 15 in `summarize` (opt-in `--frame-decoder ffmpeg` / `ffmpeg-noref`,
-the real picks in the JSON) and what stays: `vidsum features` keeps the OpenCV decoder, so
+"""The frame decoders of issue 15 in `summarize` (pyav by default for H.264, opt-in `--frame-decoder
+ffmpeg` / `ffmpeg-noref`, the real picks in the JSON) and what stays: `vidsum features` keeps the OpenCV decoder, so
 dataset features do not change (bf16 and ffmpeg-noref stay opt-in: on real weights they moved
 the selected shots, docs/features.md)."""
 
@@ -46,9 +46,9 @@ def test_summarize_decoders_and_the_real_picks_in_the_json(bframes: Path, tmp_pa
     assert ((picks - exact) >= 0).all() and (picks - exact).max() <= 2 and (picks != exact).any()
     assert fast.n_frames == default.n_frames == info.n_frames == 240
 
-    slow = summarize(bframes, SummarizeConfig(output=str(tmp_path / "exact.mp4")))  # the default: opencv
+    slow = summarize(bframes, SummarizeConfig(output=str(tmp_path / "exact.mp4")))  # the default: pyav on H.264
     doc = json.loads(slow.json_path.read_text())
-    assert doc["sampling"]["frame_decoder"] == "opencv" and doc["sampling"]["picks"] == exact.tolist()
+    assert doc["sampling"]["frame_decoder"] == "pyav" and doc["sampling"]["picks"] == exact.tolist()
     # The generated shots are found by all three.
     assert fast.shots.tolist() == slow.shots.tolist() == default.shots.tolist()
 

@@ -26,7 +26,7 @@ from vidsum.io import write_json
 from vidsum.progress import ProgressFn, report
 
 if TYPE_CHECKING:
-    from vidsum.config import FeaturesConfig, SummarizeConfig
+    from vidsum.config import SummarizeConfig
 
 log = logging.getLogger(__name__)
 
@@ -124,16 +124,6 @@ def finished(entry: Entry) -> bool:
     return Path(entry.output).is_file() and Path(entry.json).is_file()
 
 
-def features_config(cfg: "SummarizeConfig") -> "FeaturesConfig":
-    """The FeaturesConfig a SummarizeConfig implies (what every video of the collection shares)."""
-    from vidsum.config import FeaturesConfig
-
-    return FeaturesConfig(
-        backbone=cfg.backbone, backbone_weights=cfg.backbone_weights, device=cfg.device, batch_size=cfg.batch_size,
-        precision=cfg.precision, sample_fps=cfg.sample_fps, allow_fallback=not cfg.strict,
-    )
-
-
 def summarize_collection(
     videos: Sequence[str | os.PathLike[str]],
     outdir: str | os.PathLike[str],
@@ -208,15 +198,17 @@ def summarize_collection(
         result.seconds = time.perf_counter() - t0
         return result
 
-    fcfg = features_config(cfg)
     if executor is None:
         from vidsum.extraction import LocalExecutor
 
         models = pipeline.load_models(cfg)
         runner: Any = LocalExecutor(extractor=models.extractor, workers=workers)
     else:
-        models = pipeline.load_models(cfg, described=executor.describe(fcfg))
+        # (the executor's workers make the features with the backbone the checkpoint asks for)
+        models = pipeline.load_models(cfg, describe=executor.describe)
         runner = executor
+    fcfg = models.features_config
+    assert fcfg is not None  # (load_models always sets it)
 
     def finish(src: Path, e: Entry, feats: Any) -> Any:
         one = dataclasses.replace(cfg, output=e.output, json_path=e.json, plot_path=None, overwrite=True)

@@ -159,12 +159,12 @@ class TrainConfig:
 # libx264 presets, fastest first, and the exact render's default (sizes and times: docs/output.md).
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 X264_PRESET = "veryfast"
-# Frame decoders (vidsum.ffstream): "opencv" decodes every frame and resizes in Python;
-# "ffmpeg" decodes every frame too, with the same picks, and converts + scales in ffmpeg;
-# "ffmpeg-noref" also skips the frames nothing references and moves a pick to the next decoded
-# frame (it changed summaries of real footage). "auto" = opencv: the ffmpeg ones are opt-in
-# until timed on a quiet machine (docs/benchmarks.md).
-FRAME_DECODERS = ("auto", "opencv", "ffmpeg", "ffmpeg-noref")
+# Frame decoders (vidsum.ffstream.resolve_decoder): "opencv" decodes every frame and resizes in
+# Python; "pyav" skips the non-reference frames that are not sampled (vidsum.avstream: same
+# picks, same pixels); "ffmpeg" decodes every frame too, with the same picks, and converts +
+# scales in ffmpeg; "ffmpeg-noref" skips all non-reference frames and moves a pick to the next
+# decoded frame (it changed summaries of real footage). "auto" = pyav for H.264/HEVC with B-frames, else opencv.
+FRAME_DECODERS = ("auto", "opencv", "pyav", "ffmpeg", "ffmpeg-noref")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,7 +188,7 @@ class SummarizeConfig:
     precision: str = "auto"  # backbone precision, one of PRECISIONS
     fast: bool = False  # stream-copy cuts at keyframes (not frame-accurate)
     preset: str = X264_PRESET  # libx264 preset of the exact render, one of X264_PRESETS
-    frame_decoder: str = "auto"  # one of FRAME_DECODERS ("auto" = opencv)
+    frame_decoder: str = "auto"  # one of FRAME_DECODERS
     json_path: str | None = None
     plot_path: str | None = None
     exports: tuple[str, ...] = ()  # more formats written beside the JSON (names in vidsum.exports)

@@ -45,6 +45,7 @@ from vidsum.progress import ProgressFn, report
 from vidsum.video import FRAME_SIZE, SAMPLE_FPS, VideoInfo, _sample_index, _sample_step, probe
 
 if TYPE_CHECKING:
+    from vidsum.avstream import AVFrameStream
     from vidsum.video import FrameStream
 
 log = logging.getLogger(__name__)
@@ -325,19 +326,28 @@ def _error_line(tail: list[str]) -> str:
     return ""
 
 
-def resolve_decoder(decoder: str) -> str:
-    """"auto" -> "opencv"; the others are checked and returned.
-
-    The ffmpeg decoders are opt-in until a timed comparison on a quiet machine shows them faster
-    (docs/benchmarks.md#issue-15-decoding-and-precision); "ffmpeg-noref" also moves picks, which
-    changed the selected shots of real footage (docs/features.md#decoding).
+def resolve_decoder(decoder: str, info: VideoInfo | None = None) -> str:
+    """The decoder ``decoder`` names for this video: "auto" -> "pyav" where it has frames to
+    skip (H.264/HEVC with B-frames, not rotated, PyAV installed; exact picks and OpenCV's pixels:
+    docs/benchmarks.md#issue-15-decoding-and-precision), else "opencv".
+    The others are checked and returned. "ffmpeg-noref" moves picks, which changed the selected
+    shots of real footage (docs/features.md#decoding), so it is never chosen by itself.
     """
     from vidsum.config import FRAME_DECODERS
     from vidsum.errors import UsageError
 
     if decoder not in FRAME_DECODERS:
         raise UsageError(f"frame decoder must be one of {', '.join(FRAME_DECODERS)}, not {decoder!r}")
-    return "opencv" if decoder == "auto" else decoder
+    if decoder == "auto":
+        from vidsum import avstream
+
+        return "pyav" if info is not None and avstream.can_skip(info) else "opencv"
+    if decoder == "pyav":
+        from vidsum import avstream
+
+        if not avstream.available():
+            raise UsageError("--frame-decoder pyav needs PyAV, which does not import here; pip install av")
+    return decoder
 
 
 def open_frames(
@@ -347,16 +357,20 @@ def open_frames(
     size: tuple[int, int] | None = FRAME_SIZE,
     info: VideoInfo | None = None,
     progress: ProgressFn | None = None,
-) -> "FFmpegFrameStream | FrameStream":
+) -> "FFmpegFrameStream | FrameStream | AVFrameStream":
     """A stream of (frame_index, (H, W, 3) uint8 RGB) sampled frames from ``decoder`` (resolved:
-    "opencv", "ffmpeg" or "ffmpeg-noref"); see ``vidsum.video.iter_frames`` for the contract."""
+    "opencv", "pyav", "ffmpeg" or "ffmpeg-noref"); see ``vidsum.video.iter_frames`` for the contract."""
     from vidsum.video import iter_frames
 
     if decoder == "opencv":
         return iter_frames(path, sample_fps=sample_fps, size=size, progress=progress, info=info)
+    if decoder == "pyav":
+        from vidsum.avstream import AVFrameStream
+
+        return AVFrameStream(path, sample_fps=sample_fps, size=size, progress=progress, info=info)
     if decoder not in ("ffmpeg", "ffmpeg-noref"):
         from vidsum.errors import UsageError
 
-        raise UsageError(f"frame decoder must be opencv, ffmpeg or ffmpeg-noref here, not {decoder!r} (resolve 'auto' first)")
+        raise UsageError(f"frame decoder must be opencv, pyav, ffmpeg or ffmpeg-noref here, not {decoder!r} (resolve 'auto' first)")
     return FFmpegFrameStream(path, sample_fps=sample_fps, size=size, progress=progress, info=info,
                              skip_nonref=decoder == "ffmpeg-noref")

@@ -19,7 +19,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -88,7 +88,9 @@ class Models:
     """The scorer and the backbone, loaded once for any number of videos (``load_models``).
 
     ``extractor`` is None when the features are computed elsewhere (an executor such as Ray's,
-    whose description ``described`` is then); ``warnings`` go into every summary's JSON.
+    whose description ``described`` is then); ``features_config`` is what the features are made
+    with (the backbone the checkpoint was trained on, when ``cfg.backbone`` is "auto"; None where
+    only the scorer was loaded, as in a Ray worker); ``warnings`` go into every summary's JSON.
     """
 
     scorer: Any
@@ -96,11 +98,15 @@ class Models:
     extractor: Any
     described: dict[str, Any]
     warnings: list[str]
+    features_config: FeaturesConfig | None = None
 
 
-def load_models(cfg: SummarizeConfig, described: dict[str, Any] | None = None) -> Models:
-    """Load the scorer (checkpoint or training-free) and, unless ``described`` (the description
-    of features computed elsewhere) is given, the feature extractor; check that they fit.
+def load_models(cfg: SummarizeConfig, describe: Callable[[FeaturesConfig], dict[str, Any]] | None = None) -> Models:
+    """Load the scorer (checkpoint or training-free) and the feature extractor; check that they fit.
+
+    ``describe``: the features are computed elsewhere (an executor's ``describe``, such as
+    Ray's): it is called with the FeaturesConfig chosen here and returns the description of the
+    features it will make, and no extractor is loaded.
 
     Raises WeightsError (``cfg.strict`` without a checkpoint or backbone) and CheckpointError
     (a checkpoint that cannot read these features, when it was asked for explicitly).
@@ -128,26 +134,23 @@ def load_models(cfg: SummarizeConfig, described: dict[str, Any] | None = None) -
         warn(msg)
     # first: a broken checkpoint fails before the backbone loads
     scorer = load_scorer(model_path, device=device)
-    extractor = None
-    backbone = cfg.backbone
-    if described is None:
-        from vidsum.backbones import backbone_for_features
+    from vidsum.backbones import backbone_for_features
 
-        if backbone == "auto" and cfg.backbone_weights is None and model_path is not None:
-            # the network the checkpoint was trained on (eccv16 files: the BVLC GoogLeNet)
-            backbone = backbone_for_features(scorer.features) or "auto"
-        extractor = make_extractor(
-            FeaturesConfig(
-                backbone=backbone,
-                backbone_weights=cfg.backbone_weights,
-                device=device,
-                batch_size=cfg.batch_size,
-                precision=cfg.precision,
-                sample_fps=cfg.sample_fps,
-                allow_fallback=not cfg.strict,
-            )
-        )
+    backbone = cfg.backbone
+    if backbone == "auto" and cfg.backbone_weights is None and model_path is not None:
+        # the network the checkpoint was trained on (eccv16 files: the BVLC GoogLeNet)
+        backbone = backbone_for_features(scorer.features) or "auto"
+    # (the device as given: workers elsewhere resolve "auto" on their own machines)
+    fcfg = FeaturesConfig(
+        backbone=backbone, backbone_weights=cfg.backbone_weights, device=cfg.device, batch_size=cfg.batch_size,
+        precision=cfg.precision, sample_fps=cfg.sample_fps, allow_fallback=not cfg.strict,
+    )
+    extractor = None
+    if describe is None:
+        extractor = make_extractor(dataclasses.replace(fcfg, device=device))
         described = dict(extractor.describe(cfg.sample_fps))
+    else:
+        described = dict(describe(fcfg))
     wanted = "bvlc-googlenet" if backbone in ("auto", "fallback") else backbone
     if extractor is not None and extractor.warning:
         warnings.append(extractor.warning)  # make_extractor has logged it; recorded for the JSON
@@ -168,7 +171,8 @@ def load_models(cfg: SummarizeConfig, described: dict[str, Any] | None = None) -
             model_path = None
         if w:
             warn(w)
-    return Models(scorer=scorer, model_path=model_path, extractor=extractor, described=described, warnings=warnings)
+    return Models(scorer=scorer, model_path=model_path, extractor=extractor, described=described, warnings=warnings,
+                  features_config=fcfg)
 
 
 def summarize(
@@ -259,7 +263,7 @@ def _summarize(
 
     decoder = None
     # (features from an executor were decoded there, by OpenCV with exact picks)
-    decoder_name = ffstream.resolve_decoder(cfg.frame_decoder) if features is None else "opencv"
+    decoder_name = ffstream.resolve_decoder(cfg.frame_decoder, info) if features is None else "opencv"
     if features is None:
         decoder = video.Prefetcher(
             ffstream.open_frames(src, decoder_name, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),
