@@ -28,7 +28,6 @@ decode ends the stream, as it ends OpenCV's (the file is then reported truncated
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import Iterator
@@ -40,7 +39,7 @@ import numpy as np
 
 from vidsum.errors import InputError
 from vidsum.progress import ProgressFn, report
-from vidsum.video import FRAME_SIZE, SAMPLE_FPS, VideoInfo, _resize_rgb, _sample_index, _sample_step, probe
+from vidsum.video import FRAME_SIZE, SAMPLE_FPS, VideoInfo, _resize_rgb, _sample_index, _sample_step, counted, probe
 
 log = logging.getLogger(__name__)
 
@@ -235,21 +234,7 @@ class AVFrameStream(Iterator[tuple[int, np.ndarray]]):
 
     def _finish(self) -> None:
         self.close()
-        expected = self.info.n_frames
-        # Container counts of webm/mkv are duration x fps estimates; half a second of slack.
-        slack = max(2, int(round(self.info.fps / 2)))
-        if self.n_sampled == 0:
-            raise InputError(f"{self.path}: no frame could be decoded; the file is damaged or uses an unsupported codec")
-        if self.n_decoded < expected - slack:
-            self.truncated = True
-            log.warning(
-                "%s: decoding stopped after %d of the %d frames the file declares (%.1f of %.1f s); "
-                "the file is truncated or damaged, only the decodable part is used",
-                self.path, self.n_decoded, expected, self.n_decoded / self.info.fps, expected / self.info.fps,
-            )
-        self.info = dataclasses.replace(
-            self.info, n_frames=self.n_decoded, duration=self.n_decoded / self.info.fps, frames_counted=True
-        )
+        self.info, self.truncated = counted(self.path, self.info, self.n_decoded if self.n_sampled else 0)
 
     def _close_container(self) -> None:
         container, self._container = getattr(self, "_container", None), None

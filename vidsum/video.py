@@ -258,6 +258,24 @@ def _resize_rgb(frame_bgr: np.ndarray, size: tuple[int, int] | None) -> np.ndarr
     return cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
 
 
+def counted(path: Path, info: VideoInfo, n_decoded: int) -> tuple[VideoInfo, bool]:
+    """(info with the counted ``n_decoded`` frames, truncated) once a decoder has ended; warns
+    when it ended clearly before the container's count. InputError when nothing decoded."""
+    expected = info.n_frames
+    # Container counts of webm/mkv are duration x fps estimates; half a second of slack.
+    slack = max(2, int(round(info.fps / 2)))
+    if n_decoded == 0:
+        raise InputError(f"{path}: no frame could be decoded; the file is damaged or uses an unsupported codec")
+    truncated = n_decoded < expected - slack
+    if truncated:
+        log.warning(
+            "%s: decoding stopped after %d of the %d frames the file declares (%.1f of %.1f s); "
+            "the file is truncated or damaged, only the decodable part is used",
+            path, n_decoded, expected, n_decoded / info.fps, expected / info.fps,
+        )
+    return dataclasses.replace(info, n_frames=n_decoded, duration=n_decoded / info.fps, frames_counted=True), truncated
+
+
 class FrameStream(Iterator[tuple[int, np.ndarray]]):
     """Iterator of (frame_index, frame) for the sampled frames; see ``iter_frames``.
 
@@ -316,25 +334,7 @@ class FrameStream(Iterator[tuple[int, np.ndarray]]):
 
     def _finish(self) -> None:
         self.close()
-        expected = self.info.n_frames
-        # Container counts of webm/mkv are duration x fps estimates; half a second of slack.
-        slack = max(2, int(round(self.info.fps / 2)))
-        if self.n_decoded == 0:
-            raise InputError(f"{self.path}: no frame could be decoded; the file is damaged or uses an unsupported codec")
-        if self.n_decoded < expected - slack:
-            self.truncated = True
-            log.warning(
-                "%s: decoding stopped after %d of the %d frames the file declares (%.1f of %.1f s); "
-                "the file is truncated or damaged, only the decodable part is used",
-                self.path,
-                self.n_decoded,
-                expected,
-                self.n_decoded / self.info.fps,
-                expected / self.info.fps,
-            )
-        self.info = dataclasses.replace(
-            self.info, n_frames=self.n_decoded, duration=self.n_decoded / self.info.fps, frames_counted=True
-        )
+        self.info, self.truncated = counted(self.path, self.info, self.n_decoded)
 
     def close(self) -> None:
         """Release the decoder (also done at exhaustion); safe to call twice."""
