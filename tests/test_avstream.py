@@ -130,3 +130,24 @@ def test_summarize_default_decoder_gives_the_opencv_summary(bframe_video: Path, 
     assert docs["auto"]["sampling"]["frame_decoder"] == "pyav" and docs["opencv"]["sampling"]["frame_decoder"] == "opencv"
     assert docs["auto"]["sampling"]["picks"] == docs["opencv"]["sampling"]["picks"]
     assert docs["auto"]["scores"] == docs["opencv"]["scores"] and docs["auto"]["shots"] == docs["opencv"]["shots"]
+
+
+def test_collection_summaries_use_it_too(bframe_video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collection's extraction (decoder threads feeding one model) decodes with it, and the
+    JSON says so."""
+    from vidsum.collection import summarize_collection
+    from vidsum.config import SummarizeConfig
+
+    opened: list[Path] = []
+    init = AVFrameStream.__init__
+
+    def counting(self, path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(Path(path))
+        init(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(AVFrameStream, "__init__", counting)
+    res = summarize_collection([bframe_video], tmp_path / "out", SummarizeConfig(length_s=2.0), workers=1)
+    assert len(res.summarized) == 1 and opened == [bframe_video]
+    doc = json.loads((tmp_path / "out" / "bframes.summary.json").read_text())
+    assert doc["sampling"]["frame_decoder"] == "pyav"
+    assert doc["sampling"]["picks"] == sample_indices(240, 30.0).tolist()

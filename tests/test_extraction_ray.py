@@ -19,6 +19,7 @@ import pytest
 from tests.test_extraction import _assert_same_file, _kill_when, _read_all
 from tests.videogen import make_video
 from vidsum import extraction as batch
+from vidsum.config import FeaturesConfig
 from vidsum.errors import UsageError
 from vidsum.extraction_ray import PoolPlan, RayOptions, plan_pool
 
@@ -107,6 +108,25 @@ def test_ray_features_equal_local(ray_address: str, video_dir: Path, tmp_path: P
         assert fr["alpha"]["features"].shape[1] == 1024
     assert max(d for s, d, _ in seen if s == "videos") == len(videos)
     assert max(d for s, d, _ in seen if s == "frames") == res_ray.sampled_frames
+
+
+@pytest.mark.ray
+def test_ray_decode_tasks_take_the_frame_decoder(ray_address: str, tmp_path: Path) -> None:
+    """`--frame-decoder auto` on the Ray decode tasks, on an H.264 file with B-frames (where auto
+    means pyav): the file the local OpenCV decoder gives, array for array. (That pyav really
+    decodes there is checked for the local executor in tests/test_avstream.py; a task's stream
+    cannot be watched from here.)"""
+    video = tmp_path / "bframes.mp4"
+    make_video(video, durations=(2.0, 2.0), size=SIZE, extra=["-preset", "veryfast", "-bf", "3"])
+    local, remote = tmp_path / "local.h5", tmp_path / "ray.h5"
+    batch.extract_batch([video], local, device="cpu", workers=1)
+    res = batch.extract_batch([video], remote, FeaturesConfig(device="cpu", frame_decoder="auto"), executor="ray")
+    assert res.extracted == ["bframes"] and not res.failed
+    a, b = _read_all(local), _read_all(remote)
+    for k in a["bframes"]:
+        np.testing.assert_array_equal(b["bframes"][k], a["bframes"][k], err_msg=k)
+    with pytest.raises(UsageError, match="frame_decoder must be one of"):
+        FeaturesConfig(frame_decoder="gstreamer")
 
 
 STALLED_RUN = """

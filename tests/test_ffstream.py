@@ -152,8 +152,8 @@ def test_resolve_and_open() -> None:
     assert resolve_decoder("ffmpeg-noref") == "ffmpeg-noref"
     with pytest.raises(UsageError, match="frame decoder must be one of"):
         resolve_decoder("gstreamer")
-    with pytest.raises(UsageError, match="resolve 'auto' first"):
-        open_frames("x.mp4", "auto")
+    with pytest.raises(UsageError, match="frame decoder must be auto, opencv"):
+        open_frames("x.mp4", "vlc", info=object())  # type: ignore[arg-type]
 
 
 def test_video_starting_after_the_audio_counts_from_its_first_frame(bframe_video: Path, tmp_path: Path) -> None:

@@ -76,3 +76,21 @@ def test_features_default_keeps_exact_picks_and_opencv_features(bframes: Path, t
     frames = np.stack([f for _, f in iter_frames(bframes, info=info)])
     np.testing.assert_allclose(feats, FallbackExtractor().extract_frames(frames), atol=FEATURES_ATOL, rtol=0)
 
+
+
+@pytest.mark.parametrize("workers", ["thread", "process"])
+def test_features_with_the_pyav_decoder_are_the_default_ones(bframes: Path, tmp_path: Path, workers: str) -> None:
+    """`--frame-decoder auto` (pyav on this file: it skips the unsampled non-reference frames)
+    writes the same picks and the same features as the default OpenCV decoder."""
+    out = {}
+    for name in ("opencv", "auto"):
+        out[name] = tmp_path / f"{name}.h5"
+        r = CliRunner().invoke(app, ["features", str(bframes), "-o", str(out[name]), "--allow-fallback", "--decoder", workers,
+                                     "--frame-decoder", name], env={"VIDSUM_OFFLINE": "1"})
+        assert r.exit_code == 0, r.output
+    with h5py.File(out["opencv"]) as a, h5py.File(out["auto"]) as b:
+        (ga,), (gb,) = a.values(), b.values()
+        assert ga["picks"][()].tolist() == gb["picks"][()].tolist() == sample_indices(240, 30.0).tolist()
+        np.testing.assert_array_equal(ga["features"][()], gb["features"][()])
+    r = CliRunner().invoke(app, ["features", str(bframes), "-o", str(tmp_path / "x.h5"), "--frame-decoder", "ffmpeg-noref"])
+    assert r.exit_code == 2 and "exact picks" in r.output

@@ -66,9 +66,14 @@ class FeaturesConfig:
     sample_fps: float = SAMPLE_FPS  # frames per second
     allow_fallback: bool = True
     allow_download: bool | None = None
+    # who decodes the sampled frames (FRAME_DECODERS; vidsum.ffstream.resolve_decoder):
+    # `vidsum features` keeps "opencv", collection summaries pass on `summarize`'s choice
+    frame_decoder: str = "opencv"
 
     def __post_init__(self) -> None:
         check_device(self.device)
+        if self.frame_decoder not in FRAME_DECODERS:
+            raise UsageError(f"frame_decoder must be one of {', '.join(FRAME_DECODERS)}, not {self.frame_decoder!r}")
         if self.batch_size is not None and self.batch_size < 1:
             raise UsageError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.precision not in PRECISIONS:
@@ -165,6 +170,8 @@ X264_PRESET = "veryfast"
 # scales in ffmpeg; "ffmpeg-noref" skips all non-reference frames and moves a pick to the next
 # decoded frame (it changed summaries of real footage). "auto" = pyav for H.264/HEVC with B-frames, else opencv.
 FRAME_DECODERS = ("auto", "opencv", "pyav", "ffmpeg", "ffmpeg-noref")
+# those whose picks are exactly the sampled frames and whose pixels are OpenCV's (`vidsum features`)
+EXACT_DECODERS = ("opencv", "pyav", "auto")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -214,16 +214,17 @@ def merge_parts(output: Path, desc: dict[str, Any]) -> list[str]:
 
 
 def _decode_one(
-    path: str, key: str, info: Any, sample_fps: float, size: tuple[int, int], chunk: int, put: Any, stop: Any
+    path: str, key: str, info: Any, frame_decoder: str, sample_fps: float, size: tuple[int, int], chunk: int,
+    put: Any, stop: Any,
 ) -> None:
     """Stream one video as ("chunk", key, picks, frames) messages, then ("end", key, info, truncated).
 
     picks: (k,) int64 frame indices; frames: (k, H, W, 3) uint8 RGB, k <= chunk. The final
     ``info`` carries the frame count found by decoding (containers may declare more or fewer).
     """
-    from vidsum.video import iter_frames
+    from vidsum.ffstream import open_frames
 
-    stream = iter_frames(path, sample_fps=sample_fps, size=size, info=info)
+    stream = open_frames(path, frame_decoder, sample_fps=sample_fps, size=size, info=info)
     idx: list[int] = []
     frames: list[np.ndarray] = []
     try:
@@ -243,7 +244,7 @@ def _decode_one(
 
 
 def _worker_loop(tasks: Any, results: Any, stop: Any, sample_fps: float, size: tuple[int, int], chunk: int) -> None:
-    """Decode tasks (path, key) until a None task; errors become ("error", key, message)."""
+    """Decode tasks (path, key, info, frame decoder) until a None task; errors become ("error", key, message)."""
     parent = os.getppid()
 
     def put(msg: tuple) -> None:
@@ -266,9 +267,9 @@ def _worker_loop(tasks: Any, results: Any, stop: Any, sample_fps: float, size: t
             continue
         if task is None:
             return
-        path, key, info = task
+        path, key, info, frame_decoder = task
         try:
-            _decode_one(path, key, info, sample_fps, size, chunk, put, stop)
+            _decode_one(path, key, info, frame_decoder, sample_fps, size, chunk, put, stop)
         except _Stopped:
             return
         except VidsumError as exc:
@@ -335,7 +336,7 @@ class _Pool:
             ]
         self.workers = workers
 
-    def start(self, jobs: Iterable[tuple[str, str, Any]]) -> None:
+    def start(self, jobs: Iterable[tuple[str, str, Any, str]]) -> None:
         for job in jobs:
             self.tasks.put(job)
         for _ in range(self.workers):
@@ -384,7 +385,7 @@ def extract_one(
         from vidsum.features import make_extractor
 
         extractor = make_extractor(cfg, progress=progress)
-    return extractor.extract(path, sample_fps=cfg.sample_fps, progress=progress)
+    return extractor.extract(path, sample_fps=cfg.sample_fps, progress=progress, frame_decoder=cfg.frame_decoder)
 
 
 @dataclasses.dataclass
@@ -443,7 +444,7 @@ class LocalExecutor:
         size = tuple(getattr(extractor, "input_size", (224, 224)))
         chunk = int(cfg.batch_size or getattr(extractor, "batch_size", 16) or 16)
         pool = _Pool(self.decoder, min(self.workers, len(pending)), cfg.sample_fps, size, chunk)  # type: ignore[arg-type]
-        pool.start((str(v.path), k, v.info) for k, v in pending.items())
+        pool.start((str(v.path), k, v.info, cfg.frame_decoder) for k, v in pending.items())
         left = set(pending)
         try:
             while left:

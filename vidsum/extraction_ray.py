@@ -166,17 +166,19 @@ def connect(options: RayOptions) -> bool:
 
 
 def decode_video(
-    path: str, sample_fps: float, size: tuple[int, int], chunk: int, info: "VideoInfo | None" = None
+    path: str, sample_fps: float, size: tuple[int, int], chunk: int, info: "VideoInfo | None" = None,
+    frame_decoder: str = "opencv",
 ) -> Iterator[Any]:
     """A Ray streaming task: probe ``path`` (unless the driver did: ``info``), then yield its
-    sampled frames.
+    sampled frames, decoded by ``frame_decoder`` (FRAME_DECODERS; "auto" resolved for this file).
 
     Yields, in order: the VideoInfo; then per chunk its picks ((k,) int64 frame
     indices) and its frames ((k, H, W, 3) uint8 RGB, k <= chunk) as two objects, so that the
     driver reads the small picks and hands the frames to an actor without fetching them; last a
     dict {"info": VideoInfo with the decoded frame count, "truncated": bool}.
     """
-    from vidsum.video import iter_frames, probe
+    from vidsum.ffstream import open_frames
+    from vidsum.video import probe
 
     p = Path(path)
     if not p.is_file():
@@ -184,7 +186,7 @@ def decode_video(
     if info is None:
         info = probe(p)
     yield info
-    stream = iter_frames(p, sample_fps=sample_fps, size=size, info=info)
+    stream = open_frames(p, frame_decoder, sample_fps=sample_fps, size=size, info=info)
     idx: list[int] = []
     frames: list[np.ndarray] = []
     try:
@@ -507,7 +509,7 @@ class RayExecutor:
         frames_expected = 0
 
         def submit(v: _Video) -> None:
-            v.gen = self._decode.remote(str(v.path), sample_fps, size, chunk, infos.get(v.key))
+            v.gen = self._decode.remote(str(v.path), sample_fps, size, chunk, infos.get(v.key), cfg.frame_decoder)
             v.started = True
             active[v.key] = v
 

@@ -1,7 +1,7 @@
 """Frame features: an Extractor wraps one backbone (``vidsum.backbones``) and streams a video
 through it.
 
-    path -> iter_frames (224x224 RGB uint8) -> batches -> (n_steps, dim) float32 features + picks
+    path -> sampled frames (224x224 RGB uint8) -> batches -> (n_steps, dim) float32 features + picks
 
 Decoding runs in a producer thread that fills batches into a bounded queue while the model works
 on the previous batch (OpenCV and torch both release the GIL), so neither waits for one frame at
@@ -37,7 +37,7 @@ from vidsum.config import PRECISIONS, SAMPLE_FPS, FeaturesConfig
 from vidsum.device import resolve_device
 from vidsum.errors import CheckpointError, InputError, MissingWeightsError, UsageError, WeightsError
 from vidsum.progress import ProgressFn, report
-from vidsum.video import FRAME_SIZE, Prefetcher, VideoInfo, iter_frames, probe, sample_indices
+from vidsum.video import FRAME_SIZE, Prefetcher, VideoInfo, probe, sample_indices
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +185,11 @@ class Extractor:
         sample_fps: float | None = None,
         progress: ProgressFn | None = None,
         decoder: Prefetcher | None = None,
+        frame_decoder: str = "opencv",
     ) -> Features:
         """Decode ``path`` at ``sample_fps`` (default: the extractor's, 2.0) and featurise the frames.
+
+        ``frame_decoder``: who decodes (``vidsum.ffstream.resolve_decoder``; "opencv" by default).
 
         ``decoder``: a Prefetcher of ``path`` started earlier (at that sample rate), so that decoding
         ran while the model loaded; it is consumed here and closed by its owner.
@@ -196,7 +199,9 @@ class Extractor:
         sample_fps = self.sample_fps if sample_fps is None else float(sample_fps)
         if decoder is not None:
             return self._extract(decoder, sample_fps, progress)
-        stream = iter_frames(path, sample_fps=sample_fps, size=self.input_size, info=probe(path))
+        from vidsum.ffstream import open_frames
+
+        stream = open_frames(path, frame_decoder, sample_fps=sample_fps, size=self.input_size, info=probe(path))
         with Prefetcher(stream, self.batch_size, PREFETCH_BATCHES) as decoder:
             return self._extract(decoder, sample_fps, progress)
 

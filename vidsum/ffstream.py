@@ -358,10 +358,14 @@ def open_frames(
     info: VideoInfo | None = None,
     progress: ProgressFn | None = None,
 ) -> "FFmpegFrameStream | FrameStream | AVFrameStream":
-    """A stream of (frame_index, (H, W, 3) uint8 RGB) sampled frames from ``decoder`` (resolved:
-    "opencv", "pyav", "ffmpeg" or "ffmpeg-noref"); see ``vidsum.video.iter_frames`` for the contract."""
+    """A stream of (frame_index, (H, W, 3) uint8 RGB) sampled frames from ``decoder`` (one of
+    FRAME_DECODERS; "auto" is resolved for this file by ``resolve_decoder``); see
+    ``vidsum.video.iter_frames`` for the contract."""
     from vidsum.video import iter_frames
 
+    if decoder == "auto":
+        info = info if info is not None else probe(path)
+        decoder = resolve_decoder(decoder, info)
     if decoder == "opencv":
         return iter_frames(path, sample_fps=sample_fps, size=size, progress=progress, info=info)
     if decoder == "pyav":
@@ -371,6 +375,6 @@ def open_frames(
     if decoder not in ("ffmpeg", "ffmpeg-noref"):
         from vidsum.errors import UsageError
 
-        raise UsageError(f"frame decoder must be opencv, pyav, ffmpeg or ffmpeg-noref here, not {decoder!r} (resolve 'auto' first)")
+        raise UsageError(f"frame decoder must be auto, opencv, pyav, ffmpeg or ffmpeg-noref, not {decoder!r}")
     return FFmpegFrameStream(path, sample_fps=sample_fps, size=size, progress=progress, info=info,
                              skip_nonref=decoder == "ffmpeg-noref")

@@ -143,7 +143,7 @@ def load_models(cfg: SummarizeConfig, describe: Callable[[FeaturesConfig], dict[
     # (the device as given: workers elsewhere resolve "auto" on their own machines)
     fcfg = FeaturesConfig(
         backbone=backbone, backbone_weights=cfg.backbone_weights, device=cfg.device, batch_size=cfg.batch_size,
-        precision=cfg.precision, sample_fps=cfg.sample_fps, allow_fallback=not cfg.strict,
+        precision=cfg.precision, sample_fps=cfg.sample_fps, allow_fallback=not cfg.strict, frame_decoder=cfg.frame_decoder,
     )
     extractor = None
     if describe is None:
@@ -262,8 +262,8 @@ def _summarize(
     from vidsum import ffstream
 
     decoder = None
-    # (features from an executor were decoded there, by OpenCV with exact picks)
-    decoder_name = ffstream.resolve_decoder(cfg.frame_decoder, info) if features is None else "opencv"
+    # (features from an executor were decoded there, by the decoder this choice names for the file)
+    decoder_name = ffstream.resolve_decoder(cfg.frame_decoder, info)
     if features is None:
         decoder = video.Prefetcher(
             ffstream.open_frames(src, decoder_name, sample_fps=cfg.sample_fps, size=video.FRAME_SIZE, info=info),

@@ -13,7 +13,7 @@ import typer
 
 from vidsum.cli import executors as ex_opts
 from vidsum.cli.common import RichProgress, guarded, out, print_failed, setup_logging
-from vidsum.config import SAMPLE_FPS
+from vidsum.config import EXACT_DECODERS, SAMPLE_FPS
 
 
 def features_command(
@@ -48,6 +48,12 @@ def features_command(
         "(368-d: it mixes with no other dataset) instead of refusing.",
     ),
     decoder: str = typer.Option("thread", "--decoder", help="Run decoders as 'thread's (default, faster here) or 'process'es."),
+    frame_decoder: str = typer.Option(
+        "opencv", "--frame-decoder", help="Who decodes the frames: opencv (every frame decoded), pyav (the "
+        "non-reference frames that are not sampled are skipped: the same picks and pixels, fewer frames decoded) "
+        "or auto (pyav for H.264/HEVC with B-frames, else opencv). Picks are exactly every (fps / sample-fps)-th "
+        "frame with all three.",
+    ),
     executor: str = ex_opts.EXECUTOR,
     ray_address: Optional[str] = ex_opts.RAY_ADDRESS,
     ray_actors: Optional[int] = ex_opts.RAY_ACTORS,
@@ -65,6 +71,8 @@ def features_command(
       vidsum weights download bvlc-googlenet && vidsum features videos/ -o features.h5
 
       vidsum features clips/ -o tv.h5 --backbone-weights googlenet-1378be20.pth
+
+      vidsum features camera/ -o cam.h5 --frame-decoder auto
 
       vidsum features --list tvsum.txt -o tvsum_features.h5 --workers 2 --device cuda
 
@@ -86,6 +94,8 @@ def features_command(
             raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         if decoder not in ("thread", "process"):
             raise UsageError(f"--decoder must be 'thread' or 'process', not {decoder!r}")
+        if frame_decoder not in EXACT_DECODERS:
+            raise UsageError(f"--frame-decoder must be one of {', '.join(EXACT_DECODERS)} (exact picks), not {frame_decoder!r}")
         runner = ex_opts.make_executor(executor, ray_address, ray_actors, ray_gpus, ray_retries)
         paths = collect_videos(videos or [], list_file)
         if not paths:
@@ -103,6 +113,7 @@ def features_command(
                 precision=precision,
                 sample_fps=sample_fps,
                 allow_fallback=allow_fallback,
+                frame_decoder=frame_decoder,
             )
             try:
                 result = extract_batch(
