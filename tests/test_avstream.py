@@ -65,6 +65,8 @@ def test_without_bframes_nothing_is_skipped(cut_video: tuple[Path, list[float]])
         ("a gap", "select=not(eq(n\\,100))", True),
         # frames 100 on come 1.6 frames late: two numbers are skipped
         ("a jump", "setpts=PTS+gt(N\\,99)*1.6/30/TB", True),
+        # frame 235 is missing, after the last sample (225): found at the end, and the count is 239
+        ("a gap at the end", "select=not(eq(n\\,235))", True),
     ],
 )
 def test_timestamps_that_do_not_number_frames_fall_back_to_counting(

@@ -127,6 +127,7 @@ class AVFrameStream(Iterator[tuple[int, np.ndarray]]):
                 log.info("%s: %s; decoding every frame instead", self.path, exc)
                 self._close_container()
                 self.restarted = True
+                self.n_decoded = 0  # counted anew (the timestamps' numbers may have run past the frames)
                 self._frames = self._decode(False)
                 continue
             if index < _sample_index(self.n_sampled, self._step):
