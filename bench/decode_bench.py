@@ -45,35 +45,18 @@ def null_decode(path: Path, skip: bool) -> int:
     return int(counts[-1]) if counts else -1
 
 
-_LAST: dict[str, int] = {}
+def decode(path: Path, decoder: str) -> tuple[np.ndarray, np.ndarray, object]:
+    """(picks (n,) int64, frames (n, 224, 224, 3) uint8, the exhausted stream) from one of the
+    vidsum decoders (``vidsum.ffstream.open_frames``)."""
+    from vidsum.ffstream import open_frames
+    from vidsum.video import probe
 
-
-def last_pyav_decoded(path: Path) -> int:
-    """Frames the last pyav decode of ``path`` really decoded (frames minus those it skipped)."""
-    return _LAST[str(path)]
-
-
-def decode(path: Path, decoder: str) -> tuple[np.ndarray, np.ndarray]:
-    """(picks (n,) int64, frames (n, 224, 224, 3) uint8) from one of the vidsum decoders."""
-    from vidsum.ffstream import FFmpegFrameStream
-    from vidsum.video import iter_frames, probe
-
-    info = probe(path)
-    if decoder == "opencv":
-        stream = iter_frames(path, info=info)
-    elif decoder == "pyav":
-        from vidsum.avstream import AVFrameStream
-
-        stream = AVFrameStream(path, info=info)
-    else:
-        stream = FFmpegFrameStream(path, info=info, skip_nonref=decoder == "ffmpeg-noref")
+    stream = open_frames(path, decoder, info=probe(path))
     picks, frames = [], []
     for i, f in stream:
         picks.append(i)
         frames.append(f)
-    if decoder == "pyav":
-        _LAST[str(path)] = stream.n_decoded - stream.skipped
-    return np.asarray(picks, dtype=np.int64), np.stack(frames)
+    return np.asarray(picks, dtype=np.int64), np.stack(frames), stream
 
 
 def main() -> None:
@@ -97,9 +80,10 @@ def main() -> None:
                 if name.startswith("null"):
                     null_decode(video, name == "null-noref")
                 else:
-                    out[name] = decode(video, name)
-                    if name == "pyav":
-                        decoded["pyav"] = last_pyav_decoded(video)
+                    picks, frames, stream = decode(video, name)
+                    out[name] = (picks, frames)
+                    if name == "pyav":  # frames really decoded: the frames minus those it skipped
+                        decoded["pyav"] = stream.n_decoded - stream.skipped  # type: ignore[attr-defined]
                 t[name].append(time.perf_counter() - t0)
             print(f"{video.name} round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in t.items()), flush=True)
         med = {k: float(np.median(v)) for k, v in t.items()}
